@@ -1,0 +1,39 @@
+//! Domain model of loket. Pure types and rules only: this crate performs no I/O,
+//! so every adapter (store, channels, server) can depend on it and it on none of them.
+
+pub mod audit;
+pub mod hash;
+pub mod ids;
+pub mod live;
+pub mod message;
+pub mod principal;
+pub mod tenant;
+
+pub use audit::{check_chain, AuditAction, AuditEvent, AuditSubject, ChainFault, GENESIS_HASH};
+pub use hash::sha256_hex;
+pub use ids::{AttachmentId, AuditEventId, ContactId, ConversationId, MessageId, TenantId};
+pub use live::{LiveBus, LiveEvent, LiveSubscription};
+pub use message::{
+    conversation_token, Address, Attachment, Channel, Contact, Conversation, ConversationHint,
+    ConversationStatus, DeliveryStatus, Direction, Inbound, Message, MessageFlag, NewAttachment,
+    Outbound, UnknownValue,
+};
+pub use principal::{Actor, Principal, Role};
+pub use tenant::{is_valid_slug, Tenant};
+
+/// Timestamps are UTC with microsecond precision on both backends.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;
+
+/// Truncates a timestamp to microseconds, the precision both databases keep, so a value
+/// read back equals the value written.
+pub fn to_micros(t: Timestamp) -> Timestamp {
+    use chrono::{SubsecRound, Timelike};
+    let t = t.trunc_subsecs(6);
+    debug_assert!(t.nanosecond() % 1000 == 0);
+    t
+}
+
+/// The current time at the precision the store keeps.
+pub fn now() -> Timestamp {
+    to_micros(chrono::Utc::now())
+}
