@@ -1,0 +1,334 @@
+//! IMAP poller (async-imap): one task per configured mailbox.
+//!
+//! State lives in the store's consumer cursors: `imap:<tenant>:<mailbox id>:uidvalidity`
+//! and `…:uid` (the highest UID committed). A message is ingested first and the cursor
+//! saved after, so a crash in between fetches it again and the store recognises the same
+//! bytes (SHA-256 key): nothing is lost, nothing duplicated. A changed UIDVALIDITY starts
+//! over from UID 1, again absorbed by the same dedup.
+
+use crate::config::TlsMode;
+use crate::deliver::{Directory, deliver};
+use crate::error::MailError;
+use crate::parse::Envelope;
+use futures_util::TryStreamExt;
+use loket_core::TenantId;
+use loket_store::Store;
+use serde::{Deserialize, Serialize};
+use std::fmt::Debug;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tracing::{debug, info, warn};
+
+/// One mailbox to poll (an element of the channel setting `imap_mailboxes`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImapMailbox {
+    /// Stable name for the cursors; default `<username>@<host>/<mailbox>`.
+    #[serde(default)]
+    pub id: Option<String>,
+    pub host: String,
+    #[serde(default = "default_port")]
+    pub port: u16,
+    #[serde(default = "default_tls")]
+    pub tls: TlsMode,
+    pub username: String,
+    /// Password in a file readable by loket (preferred) …
+    #[serde(default)]
+    pub password_file: Option<PathBuf>,
+    /// … or inline (tests, demos).
+    #[serde(default)]
+    pub password: Option<String>,
+    #[serde(default = "default_mailbox")]
+    pub mailbox: String,
+    /// After a message is committed: `none` (leave it), `seen` (set \Seen, default),
+    /// `move` (to `move_to`) or `delete` (flag \Deleted and expunge).
+    #[serde(default)]
+    pub after: AfterProcessing,
+    #[serde(default)]
+    pub move_to: Option<String>,
+    /// Seconds between polls without IDLE, and the longest IDLE; default from config.
+    #[serde(default)]
+    pub poll_secs: Option<u64>,
+}
+
+fn default_port() -> u16 {
+    993
+}
+fn default_tls() -> TlsMode {
+    TlsMode::Implicit
+}
+fn default_mailbox() -> String {
+    "INBOX".to_owned()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AfterProcessing {
+    None,
+    #[default]
+    Seen,
+    Move,
+    Delete,
+}
+
+impl ImapMailbox {
+    pub fn cursor_id(&self) -> String {
+        self.id.clone().unwrap_or_else(|| {
+            format!("{}@{}:{}/{}", self.username, self.host, self.port, self.mailbox)
+        })
+    }
+
+    fn password(&self) -> Result<String, MailError> {
+        match (&self.password_file, &self.password) {
+            (Some(p), _) => Ok(std::fs::read_to_string(p)
+                .map_err(|e| MailError::Config(format!("IMAP password_file {}: {e}", p.display())))?
+                .trim_end_matches(['\r', '\n'])
+                .to_owned()),
+            (None, Some(p)) => Ok(p.clone()),
+            (None, None) => Err(MailError::Config("IMAP mailbox without password".into())),
+        }
+    }
+}
+
+trait Io: AsyncRead + AsyncWrite + Unpin + Send + Debug {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send + Debug> Io for T {}
+type Stream = Box<dyn Io>;
+type Session = async_imap::Session<Stream>;
+
+fn tls_connector() -> Result<tokio_rustls::TlsConnector, MailError> {
+    use tokio_rustls::rustls;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_native_certs::load_native_certs().certs {
+        let _ = roots.add(cert);
+    }
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| MailError::Tls(e.to_string()))?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+async fn connect(mb: &ImapMailbox) -> Result<Session, MailError> {
+    let imap_err = |e: &dyn std::fmt::Display| MailError::Imap(e.to_string());
+    let tcp = tokio::time::timeout(
+        Duration::from_secs(30),
+        TcpStream::connect((mb.host.as_str(), mb.port)),
+    )
+    .await
+    .map_err(|_| MailError::Imap("connect timed out".into()))??;
+    let _ = tcp.set_nodelay(true);
+    let stream: Stream = match mb.tls {
+        TlsMode::None => Box::new(tcp),
+        TlsMode::Implicit => {
+            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(mb.host.clone())
+                .map_err(|e| imap_err(&e))?;
+            Box::new(tls_connector()?.connect(name, tcp).await?)
+        }
+        TlsMode::Starttls => {
+            let mut client = async_imap::Client::new(tcp);
+            client
+                .read_response()
+                .await?
+                .ok_or_else(|| MailError::Imap("no greeting".into()))?;
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| imap_err(&e))?;
+            let tcp = client.into_inner();
+            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(mb.host.clone())
+                .map_err(|e| imap_err(&e))?;
+            let tls = tls_connector()?.connect(name, tcp).await?;
+            let client = async_imap::Client::new(Box::new(tls) as Stream);
+            return client
+                .login(&mb.username, mb.password()?)
+                .await
+                .map_err(|(e, _)| imap_err(&e));
+        }
+    };
+    let mut client = async_imap::Client::new(stream);
+    client
+        .read_response()
+        .await?
+        .ok_or_else(|| MailError::Imap("no greeting".into()))?;
+    client
+        .login(&mb.username, mb.password()?)
+        .await
+        .map_err(|(e, _)| imap_err(&e))
+}
+
+pub(crate) struct Poller {
+    pub store: Store,
+    pub directory: Arc<Directory>,
+    pub tenant: TenantId,
+    pub mailbox: ImapMailbox,
+    pub default_poll: Duration,
+}
+
+impl Poller {
+    fn cursor_name(&self, what: &str) -> String {
+        format!("imap:{}:{}:{}", self.tenant, self.mailbox.cursor_id(), what)
+    }
+
+    /// Runs until shutdown, reconnecting with backoff after any error.
+    pub(crate) async fn run(self, mut shutdown: watch::Receiver<bool>) {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            if *shutdown.borrow() {
+                return;
+            }
+            match self.session(&mut shutdown).await {
+                Ok(()) => return,
+                Err(e) => {
+                    warn!(mailbox = %self.mailbox.cursor_id(), error = %e, "IMAP session failed; reconnecting");
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(backoff) => {}
+                _ = shutdown.changed() => {}
+            }
+            backoff = (backoff * 2).min(Duration::from_secs(30));
+        }
+    }
+
+    async fn session(&self, shutdown: &mut watch::Receiver<bool>) -> Result<(), MailError> {
+        let imap_err = |e: async_imap::error::Error| MailError::Imap(e.to_string());
+        let mut session = connect(&self.mailbox).await?;
+        let caps = session.capabilities().await.map_err(imap_err)?;
+        let idle = caps.has_str("IDLE");
+        let poll = self
+            .mailbox
+            .poll_secs
+            .map(Duration::from_secs)
+            .unwrap_or(self.default_poll)
+            .max(Duration::from_secs(1));
+        info!(mailbox = %self.mailbox.cursor_id(), idle, "IMAP connected");
+        loop {
+            let mbox = session.select(&self.mailbox.mailbox).await.map_err(imap_err)?;
+            let validity = i64::from(mbox.uid_validity.unwrap_or(0));
+            let v_name = self.cursor_name("uidvalidity");
+            let u_name = self.cursor_name("uid");
+            let stored_validity = self.store.cursor(&v_name).await.map_err(MailError::store)?;
+            let mut last_uid = self.store.cursor(&u_name).await.map_err(MailError::store)?;
+            if stored_validity != validity {
+                if stored_validity != 0 {
+                    warn!(mailbox = %self.mailbox.cursor_id(), "UIDVALIDITY changed; reading the mailbox again (duplicates are recognised)");
+                }
+                last_uid = 0;
+                self.store.save_cursor(&u_name, 0).await.map_err(MailError::store)?;
+                self.store
+                    .save_cursor(&v_name, validity)
+                    .await
+                    .map_err(MailError::store)?;
+            }
+            // Fetch everything above the cursor, in UID order, one message at a time.
+            let uids: Vec<u32> = {
+                let mut v: Vec<u32> = session
+                    .uid_search(format!("UID {}:*", last_uid + 1))
+                    .await
+                    .map_err(imap_err)?
+                    .into_iter()
+                    .filter(|u| i64::from(*u) > last_uid)
+                    .collect();
+                v.sort_unstable();
+                v
+            };
+            let mut expunge = false;
+            for uid in uids {
+                let raw = {
+                    let fetches: Vec<_> = session
+                        .uid_fetch(uid.to_string(), "(UID BODY.PEEK[])")
+                        .await
+                        .map_err(imap_err)?
+                        .try_collect()
+                        .await
+                        .map_err(imap_err)?;
+                    fetches
+                        .iter()
+                        .find(|f| f.uid == Some(uid))
+                        .and_then(|f| f.body().map(<[u8]>::to_vec))
+                };
+                let Some(raw) = raw else {
+                    debug!(uid, "message vanished before it was fetched");
+                    continue;
+                };
+                let envelope = Envelope {
+                    mail_from: None,
+                    rcpt_to: vec![self.mailbox.username.clone()],
+                };
+                deliver(&self.store, &self.directory, raw, envelope, &[self.tenant]).await?;
+                self.store
+                    .save_cursor(&u_name, i64::from(uid))
+                    .await
+                    .map_err(MailError::store)?;
+                match self.mailbox.after {
+                    AfterProcessing::None => {}
+                    AfterProcessing::Seen => {
+                        let _: Vec<_> = session
+                            .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Seen)")
+                            .await
+                            .map_err(imap_err)?
+                            .try_collect()
+                            .await
+                            .map_err(imap_err)?;
+                    }
+                    AfterProcessing::Move => {
+                        let target = self.mailbox.move_to.as_deref().unwrap_or("Archive");
+                        session.uid_mv(uid.to_string(), target).await.map_err(imap_err)?;
+                    }
+                    AfterProcessing::Delete => {
+                        let _: Vec<_> = session
+                            .uid_store(uid.to_string(), "+FLAGS.SILENT (\\Deleted)")
+                            .await
+                            .map_err(imap_err)?
+                            .try_collect()
+                            .await
+                            .map_err(imap_err)?;
+                        expunge = true;
+                    }
+                }
+            }
+            if expunge {
+                let _: Vec<_> = session
+                    .expunge()
+                    .await
+                    .map_err(imap_err)?
+                    .try_collect()
+                    .await
+                    .map_err(imap_err)?;
+            }
+            // Wait for news.
+            if idle {
+                let mut handle = session.idle();
+                handle.init().await.map_err(imap_err)?;
+                let (fut, stop) = handle.wait_with_timeout(poll);
+                let stopped_by_shutdown = tokio::select! {
+                    r = fut => { r.map_err(imap_err)?; false }
+                    _ = shutdown.changed() => true,
+                };
+                drop(stop);
+                session = handle.done().await.map_err(imap_err)?;
+                if stopped_by_shutdown && *shutdown.borrow() {
+                    let _ = session.logout().await;
+                    return Ok(());
+                }
+            } else {
+                tokio::select! {
+                    _ = tokio::time::sleep(poll) => {}
+                    _ = shutdown.changed() => {}
+                }
+                if *shutdown.borrow() {
+                    let _ = session.logout().await;
+                    return Ok(());
+                }
+                session.noop().await.map_err(imap_err)?;
+            }
+        }
+    }
+}
