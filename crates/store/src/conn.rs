@@ -1,0 +1,135 @@
+//! One connection type for both backends, the pool, per-connection settings and the
+//! embedded migrations.
+
+use crate::StoreError;
+use diesel::connection::SimpleConnection;
+use diesel::pg::PgConnection;
+use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// `postgres://` / `postgresql://` URLs select PostgreSQL; anything else is a SQLite
+    /// file path (optionally prefixed `sqlite://`).
+    pub fn of_url(url: &str) -> Backend {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+}
+
+/// The path or URL diesel's SQLite driver understands.
+pub fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+pub type Pool = r2d2::Pool<ConnectionManager<AnyConnection>>;
+pub type PooledConn = r2d2::PooledConnection<ConnectionManager<AnyConnection>>;
+
+/// Durability settings applied to every connection (DESIGN §5.1): SQLite in WAL mode with
+/// `synchronous=FULL`; PostgreSQL with `synchronous_commit=on`.
+#[derive(Debug, Clone, Copy)]
+pub struct Durability;
+
+impl Durability {
+    pub fn apply(conn: &mut AnyConnection) -> Result<(), diesel::result::Error> {
+        match conn {
+            AnyConnection::Sqlite(c) => c.batch_execute(
+                "PRAGMA busy_timeout = 30000;
+                 PRAGMA journal_mode = WAL;
+                 PRAGMA synchronous = FULL;
+                 PRAGMA foreign_keys = ON;",
+            ),
+            AnyConnection::Postgresql(c) => c.batch_execute(
+                "SET synchronous_commit = on; SET TIME ZONE 'UTC';",
+            ),
+        }
+    }
+}
+
+impl CustomizeConnection<AnyConnection, r2d2::Error> for Durability {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), r2d2::Error> {
+        Durability::apply(conn).map_err(r2d2::Error::QueryError)
+    }
+}
+
+pub fn establish(url: &str) -> Result<AnyConnection, StoreError> {
+    let mut conn = match Backend::of_url(url) {
+        Backend::Postgres => AnyConnection::Postgresql(PgConnection::establish(url)?),
+        Backend::Sqlite => AnyConnection::Sqlite(SqliteConnection::establish(sqlite_path(url))?),
+    };
+    Durability::apply(&mut conn)?;
+    Ok(conn)
+}
+
+pub fn build_pool(url: &str, max_size: u32) -> Result<Pool, StoreError> {
+    let url = match Backend::of_url(url) {
+        Backend::Postgres => url.to_owned(),
+        Backend::Sqlite => sqlite_path(url).to_owned(),
+    };
+    let manager = ConnectionManager::<AnyConnection>::new(url);
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_customizer(Box::new(Durability))
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .build(manager)
+        .map_err(|e| StoreError::Unavailable(e.to_string()))
+}
+
+fn migrations_for(conn: &AnyConnection) -> EmbeddedMigrations {
+    match conn {
+        AnyConnection::Postgresql(_) => POSTGRES_MIGRATIONS,
+        AnyConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    }
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    let migrations = migrations_for(conn);
+    let applied = match conn {
+        AnyConnection::Postgresql(c) => c.run_pending_migrations(migrations),
+        AnyConnection::Sqlite(c) => c.run_pending_migrations(migrations),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(applied.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// Reverts every applied migration (used by `loket migrate --down-all` and the tests).
+pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, StoreError> {
+    let migrations = migrations_for(conn);
+    let reverted = match conn {
+        AnyConnection::Postgresql(c) => c.revert_all_migrations(migrations),
+        AnyConnection::Sqlite(c) => c.revert_all_migrations(migrations),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(reverted.into_iter().map(|v| v.to_string()).collect())
+}
+
+/// True when no migration is pending (for `/health/ready`).
+pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, StoreError> {
+    let migrations = migrations_for(conn);
+    let pending = match conn {
+        AnyConnection::Postgresql(c) => c.has_pending_migration(migrations),
+        AnyConnection::Sqlite(c) => c.has_pending_migration(migrations),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(!pending)
+}

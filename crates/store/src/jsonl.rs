@@ -1,0 +1,625 @@
+//! The interchange format: one message per line, raw original base64-encoded
+//! (schema in `docs/jsonl-format.md`). Export → import into an empty database → export
+//! is byte-identical: ids, times and every derived field travel with the message.
+//!
+//! Import is two-phase: the whole file is validated first, and a file with any bad line
+//! is rejected as a whole (every bad line reported with its number), so nothing of a
+//! bad file is half-imported. The valid file is then written in batches; each message
+//! is keyed by its id, so rerunning an import interrupted by a crash completes it
+//! without duplicates.
+
+use crate::audit;
+use crate::conn::AnyConnection;
+use crate::ingest::{append_outbox, insert_message, insert_tenant, put_blob, NewMessage};
+use crate::models::*;
+use crate::queries::{hydrate, OutboxKind};
+use crate::schema::*;
+use crate::writer::BatchCtx;
+use crate::{Result, Store, StoreError};
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use diesel::prelude::*;
+use loket_core::{
+    Address, AttachmentId, AuditAction, AuditSubject, Channel, ContactId, ConversationHint,
+    ConversationId, Direction, Inbound, MessageFlag, MessageId, NewAttachment, Tenant, TenantId,
+    Timestamp,
+};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::io::Write;
+
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlAttachment {
+    pub id: AttachmentId,
+    pub filename: Option<String>,
+    pub content_type: String,
+    pub content_id: Option<String>,
+    pub sha256: String,
+    /// Base64 (standard alphabet, padded).
+    pub data: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlEvent {
+    pub status: String,
+    pub detail: Option<String>,
+    pub original_sha256: Option<String>,
+    /// Base64 of the channel's exact sent bytes, when archived.
+    pub original: Option<String>,
+    pub at: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct JsonlMessage {
+    pub v: u32,
+    pub tenant: String,
+    pub tenant_name: String,
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    pub conversation_token: String,
+    pub conversation_subject: Option<String>,
+    pub conversation_created_at: Timestamp,
+    pub contact_id: ContactId,
+    pub contact_address: String,
+    pub contact_name: Option<String>,
+    pub direction: Direction,
+    pub channel: Channel,
+    pub idempotency_key: String,
+    pub provider_message_id: Option<String>,
+    pub rfc_message_id: Option<String>,
+    pub from: Address,
+    pub to: Vec<Address>,
+    pub subject: Option<String>,
+    pub text: String,
+    pub html: Option<String>,
+    pub sent_at: Option<Timestamp>,
+    pub received_at: Timestamp,
+    pub flags: Vec<MessageFlag>,
+    pub parse_warnings: Vec<String>,
+    pub author: Option<String>,
+    pub raw_content_type: String,
+    pub raw_sha256: String,
+    /// Base64 (standard alphabet, padded) of the byte-exact original.
+    pub raw: String,
+    pub attachments: Vec<JsonlAttachment>,
+    pub events: Vec<JsonlEvent>,
+}
+
+/// A rejected line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct ImportError {
+    pub line: usize,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ImportReport {
+    pub lines: usize,
+    pub imported: usize,
+    /// Lines whose message id was already present (an earlier, interrupted run).
+    pub already_present: usize,
+    pub tenants_created: Vec<String>,
+}
+
+/// Who may import what.
+#[derive(Debug, Clone)]
+pub struct ImportOptions {
+    /// Only lines of this tenant are accepted (HTTP import with a tenant's admin token).
+    pub only_tenant: Option<Tenant>,
+    /// Create tenants named in the file that do not exist yet (CLI migration).
+    pub create_tenants: bool,
+    pub batch_size: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        Self {
+            only_tenant: None,
+            create_tenants: false,
+            batch_size: 2000,
+        }
+    }
+}
+
+/// A validated line, decoded.
+struct Decoded {
+    line: JsonlMessage,
+    raw: Vec<u8>,
+    attachments: Vec<Vec<u8>>,
+    originals: Vec<Option<Vec<u8>>>,
+}
+
+fn decode_line(lineno: usize, text: &str) -> std::result::Result<Decoded, ImportError> {
+    let err = |message: String| ImportError { line: lineno, message };
+    let line: JsonlMessage =
+        serde_json::from_str(text).map_err(|e| err(format!("not a valid message object: {e}")))?;
+    if line.v != FORMAT_VERSION {
+        return Err(err(format!(
+            "format version {} is not supported (expected {FORMAT_VERSION})",
+            line.v
+        )));
+    }
+    let raw = B64
+        .decode(line.raw.as_bytes())
+        .map_err(|e| err(format!("`raw` is not valid base64: {e}")))?;
+    let sha = loket_core::sha256_hex(&raw);
+    if sha != line.raw_sha256 {
+        return Err(err(format!(
+            "`raw` hashes to {sha}, but `raw_sha256` says {}",
+            line.raw_sha256
+        )));
+    }
+    let mut attachments = Vec::new();
+    for (i, a) in line.attachments.iter().enumerate() {
+        let data = B64
+            .decode(a.data.as_bytes())
+            .map_err(|e| err(format!("attachment {i}: `data` is not valid base64: {e}")))?;
+        if loket_core::sha256_hex(&data) != a.sha256 {
+            return Err(err(format!("attachment {i}: data does not match its sha256")));
+        }
+        attachments.push(data);
+    }
+    let mut originals = Vec::new();
+    for (i, e) in line.events.iter().enumerate() {
+        e.status
+            .parse::<loket_core::DeliveryStatus>()
+            .map_err(|x| err(format!("event {i}: {x}")))?;
+        let original = match &e.original {
+            Some(o) => {
+                let bytes = B64
+                    .decode(o.as_bytes())
+                    .map_err(|x| err(format!("event {i}: `original` is not valid base64: {x}")))?;
+                if Some(loket_core::sha256_hex(&bytes)) != e.original_sha256 {
+                    return Err(err(format!("event {i}: original does not match its sha256")));
+                }
+                Some(bytes)
+            }
+            None => None,
+        };
+        originals.push(original);
+    }
+    Ok(Decoded {
+        line,
+        raw,
+        attachments,
+        originals,
+    })
+}
+
+impl Store {
+    /// Validates every line of `source`; returns the errors (empty = the file is valid)
+    /// and the tenants the file names.
+    async fn validate_jsonl<F>(
+        &self,
+        source: &F,
+        opts: &ImportOptions,
+    ) -> Result<(Vec<ImportError>, usize, Vec<(String, String)>)>
+    where
+        F: Fn() -> Result<Box<dyn Iterator<Item = std::io::Result<String>> + Send>>,
+    {
+        let known: HashMap<String, TenantId> = self
+            .tenants()
+            .await?
+            .into_iter()
+            .map(|t| (t.slug, t.id))
+            .collect();
+        let mut errors = Vec::new();
+        let mut lines = 0;
+        let mut missing: Vec<(String, String)> = Vec::new();
+        for (i, text) in source()?.enumerate() {
+            let lineno = i + 1;
+            let text = text.map_err(|e| StoreError::Invalid(format!("cannot read line {lineno}: {e}")))?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            lines += 1;
+            match decode_line(lineno, &text) {
+                Err(e) => errors.push(e),
+                Ok(d) => {
+                    let slug = &d.line.tenant;
+                    let allowed = match &opts.only_tenant {
+                        Some(t) => t.slug == *slug,
+                        None => known.contains_key(slug) || opts.create_tenants,
+                    };
+                    if !allowed {
+                        errors.push(ImportError {
+                            line: lineno,
+                            message: format!("tenant `{slug}` not found"),
+                        });
+                    } else if !known.contains_key(slug) && !missing.iter().any(|(s, _)| s == slug) {
+                        missing.push((slug.clone(), d.line.tenant_name.clone()));
+                    }
+                }
+            }
+            if errors.len() >= 1000 {
+                break;
+            }
+        }
+        Ok((errors, lines, missing))
+    }
+
+    /// Imports a JSONL file. `source` must yield the same lines each time it is called
+    /// (it is read twice: validate, then write).
+    pub async fn import_jsonl<F>(
+        &self,
+        source: F,
+        opts: ImportOptions,
+    ) -> Result<std::result::Result<ImportReport, Vec<ImportError>>>
+    where
+        F: Fn() -> Result<Box<dyn Iterator<Item = std::io::Result<String>> + Send>>,
+    {
+        let (errors, lines, missing) = self.validate_jsonl(&source, &opts).await?;
+        if !errors.is_empty() {
+            return Ok(Err(errors));
+        }
+        let mut report = ImportReport {
+            lines,
+            ..Default::default()
+        };
+        for (slug, name) in missing {
+            self.create_tenant(&slug, &name).await?;
+            report.tenants_created.push(slug);
+        }
+        let tenants: HashMap<String, TenantId> = self
+            .tenants()
+            .await?
+            .into_iter()
+            .map(|t| (t.slug, t.id))
+            .collect();
+        let mut batch = Vec::with_capacity(opts.batch_size);
+        for (i, text) in source()?.enumerate() {
+            let text = text.map_err(|e| StoreError::Invalid(format!("cannot read line {}: {e}", i + 1)))?;
+            if text.trim().is_empty() {
+                continue;
+            }
+            let d = decode_line(i + 1, &text).map_err(|e| StoreError::Invalid(e.to_string()))?;
+            let tenant = *tenants
+                .get(&d.line.tenant)
+                .ok_or_else(|| StoreError::not_found("tenant", &d.line.tenant))?;
+            batch.push((tenant, d));
+            if batch.len() >= opts.batch_size {
+                let b = std::mem::take(&mut batch);
+                let (imported, present) = self.write(move |c, ctx| import_batch(c, ctx, b)).await?;
+                report.imported += imported;
+                report.already_present += present;
+            }
+        }
+        if !batch.is_empty() {
+            let (imported, present) = self.write(move |c, ctx| import_batch(c, ctx, batch)).await?;
+            report.imported += imported;
+            report.already_present += present;
+        }
+        Ok(Ok(report))
+    }
+
+    /// Imports JSONL held in memory (the HTTP import).
+    pub async fn import_jsonl_bytes(
+        &self,
+        body: std::sync::Arc<Vec<u8>>,
+        opts: ImportOptions,
+    ) -> Result<std::result::Result<ImportReport, Vec<ImportError>>> {
+        self.import_jsonl(
+            move || {
+                let body = body.clone();
+                let text = String::from_utf8(body.to_vec())
+                    .map_err(|e| StoreError::Invalid(format!("the body is not UTF-8: {e}")))?;
+                let lines: Vec<std::io::Result<String>> =
+                    text.lines().map(|l| Ok(l.to_owned())).collect();
+                Ok(Box::new(lines.into_iter()) as Box<dyn Iterator<Item = _> + Send>)
+            },
+            opts,
+        )
+        .await
+    }
+
+    /// Writes every message (of one tenant, or all) as JSONL, ordered by tenant slug and
+    /// message id (UUIDv7, so by time of creation). Returns the number of lines.
+    pub async fn export_jsonl(
+        &self,
+        tenant: Option<TenantId>,
+        out: Box<dyn Write + Send>,
+    ) -> Result<u64> {
+        self.read(move |c| {
+            let mut out = std::io::BufWriter::new(out);
+            let mut tq = tenants::table.into_boxed();
+            if let Some(t) = tenant {
+                tq = tq.filter(tenants::id.eq(t.to_string()));
+            }
+            let tenant_rows: Vec<TenantRow> = tq
+                .order(tenants::slug)
+                .select(TenantRow::as_select())
+                .load(c)?;
+            let mut n = 0u64;
+            for t in tenant_rows {
+                let mut after = String::new();
+                loop {
+                    let rows: Vec<MessageRow> = messages::table
+                        .filter(messages::tenant_id.eq(&t.id))
+                        .filter(messages::id.gt(&after))
+                        .order(messages::id)
+                        .limit(500)
+                        .select(MessageRow::as_select())
+                        .load(c)?;
+                    let Some(last) = rows.last() else { break };
+                    after = last.id.clone();
+                    for line in export_rows(c, &t, rows)? {
+                        serde_json::to_writer(&mut out, &line)
+                            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                        out.write_all(b"\n")
+                            .map_err(|e| StoreError::Invalid(format!("cannot write: {e}")))?;
+                        n += 1;
+                    }
+                }
+            }
+            out.flush()
+                .map_err(|e| StoreError::Invalid(format!("cannot write: {e}")))?;
+            Ok(n)
+        })
+        .await
+    }
+}
+
+fn export_rows(c: &mut AnyConnection, t: &TenantRow, rows: Vec<MessageRow>) -> Result<Vec<JsonlMessage>> {
+    let conv_ids: Vec<String> = rows.iter().map(|r| r.conversation_id.clone()).collect();
+    let contact_ids: Vec<String> = rows.iter().map(|r| r.contact_id.clone()).collect();
+    let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+    let convs: HashMap<String, ConversationRow> = conversations::table
+        .filter(conversations::tenant_id.eq(&t.id))
+        .filter(conversations::id.eq_any(&conv_ids))
+        .select(ConversationRow::as_select())
+        .load::<ConversationRow>(c)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let contacts: HashMap<String, ContactRow> = contacts::table
+        .filter(contacts::tenant_id.eq(&t.id))
+        .filter(contacts::id.eq_any(&contact_ids))
+        .select(ContactRow::as_select())
+        .load::<ContactRow>(c)?
+        .into_iter()
+        .map(|r| (r.id.clone(), r))
+        .collect();
+    let events: Vec<MessageEventRow> = message_events::table
+        .filter(message_events::tenant_id.eq(&t.id))
+        .filter(message_events::message_id.eq_any(&ids))
+        .order((message_events::at, message_events::id))
+        .select(MessageEventRow::as_select())
+        .load(c)?;
+    let mut events_by: HashMap<String, Vec<MessageEventRow>> = HashMap::new();
+    for e in events {
+        events_by.entry(e.message_id.clone()).or_default().push(e);
+    }
+    let raws = rows.clone();
+    let messages = hydrate(c, &t.id, rows)?;
+    let mut out = Vec::with_capacity(messages.len());
+    for (m, row) in messages.into_iter().zip(raws) {
+        let conv = convs
+            .get(&row.conversation_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("conversation of message {} missing", row.id)))?;
+        let contact = contacts
+            .get(&row.contact_id)
+            .ok_or_else(|| StoreError::Corrupt(format!("contact of message {} missing", row.id)))?;
+        let blob = |c: &mut AnyConnection, sha: &str| -> Result<Vec<u8>> {
+            blobs::table
+                .filter(blobs::tenant_id.eq(&t.id))
+                .filter(blobs::sha256.eq(sha))
+                .select(blobs::data)
+                .first(c)
+                .optional()?
+                .ok_or_else(|| StoreError::Corrupt(format!("blob {sha} missing")))
+        };
+        let raw = blob(c, &m.raw_sha256)?;
+        let mut attachments = Vec::new();
+        for a in &m.attachments {
+            attachments.push(JsonlAttachment {
+                id: a.id,
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                content_id: a.content_id.clone(),
+                sha256: a.sha256.clone(),
+                data: B64.encode(blob(c, &a.sha256)?),
+            });
+        }
+        let mut evs = Vec::new();
+        for e in events_by.remove(&row.id).unwrap_or_default() {
+            let original = match &e.original_sha256 {
+                Some(sha) => Some(B64.encode(blob(c, sha)?)),
+                None => None,
+            };
+            evs.push(JsonlEvent {
+                status: e.status,
+                detail: e.detail,
+                original_sha256: e.original_sha256,
+                original,
+                at: utc(e.at),
+            });
+        }
+        out.push(JsonlMessage {
+            v: FORMAT_VERSION,
+            tenant: t.slug.clone(),
+            tenant_name: t.name.clone(),
+            id: m.id,
+            conversation_id: m.conversation_id,
+            conversation_token: conv.token.clone(),
+            conversation_subject: conv.subject.clone(),
+            conversation_created_at: utc(conv.created_at),
+            contact_id: m.contact_id,
+            contact_address: contact.address.clone(),
+            contact_name: contact.name.clone(),
+            direction: m.direction,
+            channel: m.channel,
+            idempotency_key: m.idempotency_key,
+            provider_message_id: m.provider_message_id,
+            rfc_message_id: m.rfc_message_id,
+            from: m.from,
+            to: m.to,
+            subject: m.subject,
+            text: m.text,
+            html: m.html,
+            sent_at: m.sent_at,
+            received_at: m.received_at,
+            flags: m.flags,
+            parse_warnings: m.parse_warnings,
+            author: m.author,
+            raw_content_type: m.raw_content_type,
+            raw_sha256: m.raw_sha256,
+            raw: B64.encode(raw),
+            attachments,
+            events: evs,
+        });
+    }
+    Ok(out)
+}
+
+fn import_batch(
+    c: &mut AnyConnection,
+    ctx: &mut BatchCtx,
+    batch: Vec<(TenantId, Decoded)>,
+) -> Result<(usize, usize)> {
+    let mut imported = 0;
+    let mut present = 0;
+    for (tenant, d) in batch {
+        let tid = tenant.to_string();
+        let l = &d.line;
+        let mid = l.id.to_string();
+        let exists: i64 = messages::table
+            .filter(messages::id.eq(&mid))
+            .count()
+            .get_result(c)?;
+        if exists > 0 {
+            present += 1;
+            continue;
+        }
+        let cid = l.contact_id.to_string();
+        let contact_channel = l.channel;
+        let contact_exists: i64 = contacts::table
+            .filter(contacts::tenant_id.eq(&tid))
+            .filter(contacts::id.eq(&cid))
+            .count()
+            .get_result(c)?;
+        if contact_exists == 0 {
+            diesel::insert_into(contacts::table)
+                .values(&ContactRow {
+                    id: cid.clone(),
+                    tenant_id: tid.clone(),
+                    channel: contact_channel.as_str().to_owned(),
+                    address: l.contact_address.clone(),
+                    name: l.contact_name.clone(),
+                    created_at: ts(l.conversation_created_at),
+                })
+                .execute(c)?;
+        }
+        let conv = l.conversation_id.to_string();
+        let conv_exists: i64 = conversations::table
+            .filter(conversations::tenant_id.eq(&tid))
+            .filter(conversations::id.eq(&conv))
+            .count()
+            .get_result(c)?;
+        if conv_exists == 0 {
+            diesel::insert_into(conversations::table)
+                .values(&ConversationRow {
+                    id: conv.clone(),
+                    tenant_id: tid.clone(),
+                    contact_id: cid.clone(),
+                    channel: l.channel.as_str().to_owned(),
+                    token: l.conversation_token.clone(),
+                    subject: l.conversation_subject.clone(),
+                    status: "open".into(),
+                    assignee: None,
+                    created_at: ts(l.conversation_created_at),
+                    last_message_at: ts(l.received_at),
+                })
+                .execute(c)?;
+        } else {
+            diesel::update(conversations::table.filter(conversations::id.eq(&conv)))
+                .set(conversations::last_message_at.eq(ts(l.received_at)))
+                .filter(conversations::last_message_at.lt(ts(l.received_at)))
+                .execute(c)?;
+        }
+        let inbound = Inbound {
+            channel: l.channel,
+            idempotency_key: Some(l.idempotency_key.clone()),
+            provider_message_id: l.provider_message_id.clone(),
+            rfc_message_id: l.rfc_message_id.clone(),
+            from: l.from.clone(),
+            to: l.to.clone(),
+            subject: l.subject.clone(),
+            text: l.text.clone(),
+            html: l.html.clone(),
+            sent_at: l.sent_at,
+            received_at: Some(l.received_at),
+            raw: d.raw,
+            raw_content_type: l.raw_content_type.clone(),
+            attachments: l
+                .attachments
+                .iter()
+                .zip(d.attachments)
+                .map(|(a, data)| NewAttachment {
+                    filename: a.filename.clone(),
+                    content_type: a.content_type.clone(),
+                    content_id: a.content_id.clone(),
+                    data,
+                })
+                .collect(),
+            flags: l.flags.clone(),
+            parse_warnings: l.parse_warnings.clone(),
+            conversation: ConversationHint::Conversation(l.conversation_id),
+        };
+        let attachment_ids: Vec<AttachmentId> = l.attachments.iter().map(|a| a.id).collect();
+        insert_message(
+            c,
+            NewMessage {
+                id: l.id,
+                tenant: &tid,
+                conversation: &conv,
+                contact: &cid,
+                direction: l.direction,
+                inbound: &inbound,
+                key: l.idempotency_key.clone(),
+                raw_sha: l.raw_sha256.clone(),
+                received_at: l.received_at,
+                author: l.author.clone(),
+                attachment_ids: Some(&attachment_ids),
+            },
+        )?;
+        for (e, original) in l.events.iter().zip(d.originals) {
+            if let (Some(sha), Some(bytes)) = (&e.original_sha256, &original) {
+                put_blob(c, &tid, sha, bytes)?;
+            }
+            diesel::insert_into(message_events::table)
+                .values(&MessageEventRow {
+                    id: uuid::Uuid::now_v7().to_string(),
+                    tenant_id: tid.clone(),
+                    message_id: mid.clone(),
+                    status: e.status.clone(),
+                    detail: e.detail.clone(),
+                    original_sha256: e.original_sha256.clone(),
+                    at: ts(e.at),
+                })
+                .execute(c)?;
+        }
+        audit::append(
+            c,
+            ctx,
+            tenant,
+            "system:import",
+            AuditAction::MessageImported,
+            &AuditSubject::new("message", l.id),
+            &serde_json::json!({"sha256": l.raw_sha256, "source": "jsonl"}).to_string(),
+        )?;
+        append_outbox(c, ctx, &tid, OutboxKind::MessageImported, Some(&mid), Some(&conv))?;
+        imported += 1;
+    }
+    Ok((imported, present))
+}
+
+#[allow(dead_code)]
+fn _assert_tenant_insert_used(c: &mut AnyConnection, ctx: &mut BatchCtx, t: &Tenant) -> Result<()> {
+    insert_tenant(c, ctx, t)
+}

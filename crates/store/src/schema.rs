@@ -1,0 +1,182 @@
+//! Diesel table definitions, identical for both backends (see `migrations/`).
+
+diesel::table! {
+    tenants (id) {
+        id -> Text,
+        slug -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    contacts (id) {
+        id -> Text,
+        tenant_id -> Text,
+        channel -> Text,
+        address -> Text,
+        name -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversations (id) {
+        id -> Text,
+        tenant_id -> Text,
+        contact_id -> Text,
+        channel -> Text,
+        token -> Text,
+        subject -> Nullable<Text>,
+        status -> Text,
+        assignee -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_message_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    blobs (tenant_id, sha256) {
+        tenant_id -> Text,
+        sha256 -> Text,
+        size -> BigInt,
+        data -> Binary,
+    }
+}
+
+diesel::table! {
+    messages (id) {
+        id -> Text,
+        tenant_id -> Text,
+        conversation_id -> Text,
+        contact_id -> Text,
+        direction -> Text,
+        channel -> Text,
+        idempotency_key -> Text,
+        provider_message_id -> Nullable<Text>,
+        rfc_message_id -> Nullable<Text>,
+        from_address -> Text,
+        from_name -> Nullable<Text>,
+        to_json -> Text,
+        subject -> Nullable<Text>,
+        body_text -> Text,
+        body_html -> Nullable<Text>,
+        sent_at -> Nullable<Timestamp>,
+        received_at -> Timestamp,
+        raw_sha256 -> Text,
+        raw_size -> BigInt,
+        raw_content_type -> Text,
+        flags_json -> Text,
+        parse_warnings_json -> Text,
+        author -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> Text,
+        tenant_id -> Text,
+        message_id -> Text,
+        ordinal -> Integer,
+        filename -> Nullable<Text>,
+        content_type -> Text,
+        content_id -> Nullable<Text>,
+        sha256 -> Text,
+        size -> BigInt,
+    }
+}
+
+diesel::table! {
+    message_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        message_id -> Text,
+        status -> Text,
+        detail -> Nullable<Text>,
+        original_sha256 -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (seq) {
+        seq -> BigInt,
+        tenant_id -> Text,
+        kind -> Text,
+        message_id -> Nullable<Text>,
+        conversation_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consumer_cursors (name) {
+        name -> Text,
+        seq -> BigInt,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        seq -> BigInt,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        detail -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_checkpoints (tenant_id) {
+        tenant_id -> Text,
+        seq -> BigInt,
+        hash -> Text,
+        mac -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    api_tokens (id) {
+        id -> Text,
+        tenant_id -> Text,
+        name -> Text,
+        role -> Text,
+        token_sha256 -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    channel_settings (tenant_id, channel, key) {
+        tenant_id -> Text,
+        channel -> Text,
+        key -> Text,
+        value_json -> Text,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    tenants,
+    contacts,
+    conversations,
+    blobs,
+    messages,
+    attachments,
+    message_events,
+    outbox,
+    consumer_cursors,
+    audit_events,
+    audit_checkpoints,
+    api_tokens,
+    channel_settings,
+);

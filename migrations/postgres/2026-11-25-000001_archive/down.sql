@@ -1,0 +1,14 @@
+DROP TABLE channel_settings;
+DROP TABLE api_tokens;
+DROP TABLE audit_checkpoints;
+DROP TABLE audit_events;
+DROP TABLE consumer_cursors;
+DROP TABLE outbox;
+DROP TABLE message_events;
+DROP TABLE attachments;
+DROP TABLE messages;
+DROP TABLE blobs;
+DROP TABLE conversations;
+DROP TABLE contacts;
+DROP TABLE tenants;
+DROP FUNCTION loket_refuse_change();
