@@ -43,7 +43,7 @@ pub fn parse_email(raw: Vec<u8>, envelope: &Envelope) -> ParsedEmail {
     }
 
     let result = match parsed {
-        Some(msg) if !msg.headers().is_empty() => {
+        Some(msg) if msg.headers().iter().any(|h| !h.name.is_other()) => {
             let from = msg
                 .from()
                 .and_then(|a| a.first())
@@ -176,8 +176,20 @@ pub fn parse_email(raw: Vec<u8>, envelope: &Envelope) -> ParsedEmail {
     };
 
     let (mut inbound, marks, has_quote) = result;
-    if inbound.text.trim().is_empty() && inbound.attachments.is_empty() {
-        warnings.push("message has no readable text".to_owned());
+    if inbound.text.trim().is_empty() {
+        // Something for the clerk to read and the index to find.
+        inbound.text = if !inbound.attachments.is_empty() {
+            let names: Vec<String> = inbound
+                .attachments
+                .iter()
+                .map(|a| a.filename.clone().unwrap_or_else(|| a.content_type.clone()))
+                .collect();
+            format!("(geen tekst; bijlagen: {})", names.join(", "))
+        } else if let Some(s) = inbound.subject.as_deref().filter(|s| !s.trim().is_empty()) {
+            format!("(geen tekst) {s}")
+        } else {
+            "(leeg bericht)".to_owned()
+        };
     }
     if !warnings.is_empty() {
         flags.push(MessageFlag::ParseWarning);

@@ -1,0 +1,60 @@
+"""Outbound relay for loket-mail tests: aiosmtpd on 127.0.0.1, one file per message.
+
+Usage: relay.py OUTDIR  -> prints "PORT <n>" once listening. Each message is written as
+OUTDIR/<n>.eml (the DATA content exactly as received, after dot-unstuffing) and
+OUTDIR/<n>.json (envelope). A recipient starting with "fail-perm" gets 550, one starting
+with "fail-temp" gets 451.
+"""
+import asyncio, json, os, socket, sys
+
+from aiosmtpd.controller import Controller
+
+
+class Handler:
+    def __init__(self, outdir):
+        self.outdir = outdir
+        self.n = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("fail-perm"):
+            return "550 5.1.1 no such user"
+        if address.startswith("fail-temp"):
+            return "451 4.3.0 try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.n += 1
+        base = os.path.join(self.outdir, "%06d" % self.n)
+        data = envelope.original_content
+        with open(base + ".eml.tmp", "wb") as f:
+            f.write(data)
+        with open(base + ".json", "w") as f:
+            json.dump({"mail_from": envelope.mail_from, "rcpt_tos": envelope.rcpt_tos}, f)
+        os.rename(base + ".eml.tmp", base + ".eml")
+        return "250 2.0.0 accepted"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def main():
+    outdir = sys.argv[1]
+    os.makedirs(outdir, exist_ok=True)
+    port = free_port()
+    ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port, decode_data=False)
+    ctl.start()
+    print("PORT %d" % port, flush=True)
+    try:
+        sys.stdin.read()  # runs until the test closes our stdin (or kills us)
+    finally:
+        ctl.stop()
+
+
+if __name__ == "__main__":
+    main()
