@@ -181,10 +181,16 @@ pub fn check_chain<'a>(events: impl IntoIterator<Item = &'a AuditEvent>) -> Vec<
             });
         }
         if e.prev_hash != prev {
-            faults.push(ChainFault::BrokenLink { seq: e.seq, id: e.id });
+            faults.push(ChainFault::BrokenLink {
+                seq: e.seq,
+                id: e.id,
+            });
         }
         if e.expected_hash() != e.hash {
-            faults.push(ChainFault::HashMismatch { seq: e.seq, id: e.id });
+            faults.push(ChainFault::HashMismatch {
+                seq: e.seq,
+                id: e.id,
+            });
         }
         prev = e.hash.clone();
         expected_seq = e.seq + 1;
@@ -204,7 +210,16 @@ mod tests {
                 let id = AuditEventId::new();
                 let at = crate::now();
                 let hash = AuditEvent::compute_hash(
-                    id, tenant, seq, at, "system:test", "searched", "query", "x", "{}", &prev,
+                    id,
+                    tenant,
+                    seq,
+                    at,
+                    "system:test",
+                    "searched",
+                    "query",
+                    "x",
+                    "{}",
+                    &prev,
                 );
                 let e = AuditEvent {
                     id,
@@ -236,7 +251,10 @@ mod tests {
         c[2].detail = r#"{"q":"other"}"#.into();
         assert_eq!(
             check_chain(&c),
-            vec![ChainFault::HashMismatch { seq: 3, id: c[2].id }]
+            vec![ChainFault::HashMismatch {
+                seq: 3,
+                id: c[2].id
+            }]
         );
     }
 
@@ -245,7 +263,10 @@ mod tests {
         let mut c = chain(5);
         c.remove(1);
         let faults = check_chain(&c);
-        assert!(faults.contains(&ChainFault::Gap { expected: 2, found: 3 }));
+        assert!(faults.contains(&ChainFault::Gap {
+            expected: 2,
+            found: 3
+        }));
         assert!(matches!(faults[1], ChainFault::BrokenLink { seq: 3, .. }));
     }
 }

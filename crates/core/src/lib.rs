@@ -9,17 +9,17 @@ pub mod message;
 pub mod principal;
 pub mod tenant;
 
-pub use audit::{check_chain, AuditAction, AuditEvent, AuditSubject, ChainFault, GENESIS_HASH};
+pub use audit::{AuditAction, AuditEvent, AuditSubject, ChainFault, GENESIS_HASH, check_chain};
 pub use hash::sha256_hex;
 pub use ids::{AttachmentId, AuditEventId, ContactId, ConversationId, MessageId, TenantId};
 pub use live::{LiveBus, LiveEvent, LiveSubscription};
 pub use message::{
-    conversation_token, Address, Attachment, Channel, Contact, Conversation, ConversationHint,
-    ConversationStatus, DeliveryStatus, Direction, Inbound, Message, MessageFlag, NewAttachment,
-    Outbound, UnknownValue,
+    Address, Attachment, Channel, Contact, Conversation, ConversationHint, ConversationStatus,
+    DeliveryStatus, Direction, Inbound, Message, MessageFlag, NewAttachment, Outbound,
+    UnknownValue, conversation_token,
 };
 pub use principal::{Actor, Principal, Role};
-pub use tenant::{is_valid_slug, Tenant};
+pub use tenant::{Tenant, is_valid_slug};
 
 /// Timestamps are UTC with microsecond precision on both backends.
 pub type Timestamp = chrono::DateTime<chrono::Utc>;

@@ -50,10 +50,18 @@ impl FromStr for Role {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Actor {
-    Token { id: String, name: String },
-    User { id: String, name: String },
+    Token {
+        id: String,
+        name: String,
+    },
+    User {
+        id: String,
+        name: String,
+    },
     /// loket itself (ingest from a channel, CLI run by the operator).
-    System { name: String },
+    System {
+        name: String,
+    },
 }
 
 impl Actor {

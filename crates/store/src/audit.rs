@@ -1,9 +1,9 @@
 //! The per-tenant audit hash chain and its checkpoint.
 
 use crate::conn::AnyConnection;
-use crate::models::{ts, AuditRow};
+use crate::models::{AuditRow, ts};
 use crate::schema::audit_events;
-use crate::writer::{audit_head, BatchCtx};
+use crate::writer::{BatchCtx, audit_head};
 use crate::{Result, Store};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};

@@ -2,12 +2,12 @@
 //! embedded migrations.
 
 use crate::StoreError;
+use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use diesel::pg::PgConnection;
 use diesel::r2d2::{self, ConnectionManager, CustomizeConnection};
 use diesel::sqlite::SqliteConnection;
-use diesel::Connection;
-use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/postgres");
@@ -58,9 +58,9 @@ impl Durability {
                  PRAGMA synchronous = FULL;
                  PRAGMA foreign_keys = ON;",
             ),
-            AnyConnection::Postgresql(c) => c.batch_execute(
-                "SET synchronous_commit = on; SET TIME ZONE 'UTC';",
-            ),
+            AnyConnection::Postgresql(c) => {
+                c.batch_execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';")
+            }
         }
     }
 }

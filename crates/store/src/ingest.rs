@@ -9,10 +9,10 @@ use crate::writer::BatchCtx;
 use crate::{Result, Store, StoreError};
 use diesel::prelude::*;
 use loket_core::{
-    conversation_token, sha256_hex, Actor, Address, AttachmentId, AuditAction, AuditSubject,
-    Channel, ContactId, ConversationHint, ConversationId, ConversationStatus, DeliveryStatus,
-    Direction, Inbound, MessageFlag, MessageId, NewAttachment, Outbound, Principal, Tenant,
-    TenantId, Timestamp,
+    Actor, Address, AttachmentId, AuditAction, AuditSubject, Channel, ContactId, ConversationHint,
+    ConversationId, ConversationStatus, DeliveryStatus, Direction, Inbound, MessageFlag, MessageId,
+    NewAttachment, Outbound, Principal, Tenant, TenantId, Timestamp, conversation_token,
+    sha256_hex,
 };
 use serde::Serialize;
 
@@ -225,9 +225,7 @@ fn insert_attachments(
     for (i, a) in attachments.iter().enumerate() {
         let sha = sha256_hex(&a.data);
         put_blob(conn, tenant, &sha, &a.data)?;
-        let id = ids
-            .and_then(|ids| ids.get(i).copied())
-            .unwrap_or_default();
+        let id = ids.and_then(|ids| ids.get(i).copied()).unwrap_or_default();
         let row = AttachmentRow {
             id: id.to_string(),
             tenant_id: tenant.to_owned(),
@@ -324,7 +322,11 @@ fn ingest_one(
         .filter(messages::tenant_id.eq(&tid))
         .filter(messages::channel.eq(inbound.channel.as_str()))
         .filter(messages::idempotency_key.eq(&key))
-        .select((messages::id, messages::conversation_id, messages::raw_sha256))
+        .select((
+            messages::id,
+            messages::conversation_id,
+            messages::raw_sha256,
+        ))
         .load(conn)?;
     if let Some((id, conv, _)) = seen.iter().find(|(_, _, sha)| *sha == raw_sha) {
         return Ok(Ingested {
@@ -340,7 +342,10 @@ fn ingest_one(
         inbound.flags.push(MessageFlag::KeyConflict);
     }
     let now = loket_core::now();
-    let received_at = inbound.received_at.map(loket_core::to_micros).unwrap_or(now);
+    let received_at = inbound
+        .received_at
+        .map(loket_core::to_micros)
+        .unwrap_or(now);
     let contact = find_or_create_contact(conn, &tid, inbound.channel, &inbound.from, now)?;
     let conversation = match &inbound.conversation {
         ConversationHint::Conversation(id) => Some(
@@ -445,8 +450,10 @@ impl Store {
                 _,
             ))) => {
                 // Another node committed the same key between our check and insert.
-                self.write(move |c, ctx| retry_on_unique(|| ingest_one(c, ctx, tenant, inbound.clone())))
-                    .await
+                self.write(move |c, ctx| {
+                    retry_on_unique(|| ingest_one(c, ctx, tenant, inbound.clone()))
+                })
+                .await
             }
             other => other,
         }
@@ -624,7 +631,14 @@ impl Store {
                 &AuditSubject::new("conversation", conversation),
                 &serde_json::json!({"status": status.as_str()}).to_string(),
             )?;
-            append_outbox(c, ctx, &tid, OutboxKind::ConversationChanged, None, Some(&cid))?;
+            append_outbox(
+                c,
+                ctx,
+                &tid,
+                OutboxKind::ConversationChanged,
+                None,
+                Some(&cid),
+            )?;
             Ok(())
         })
         .await
@@ -673,7 +687,9 @@ fn queue_outbound_one(
         .optional()?;
     let conv = conv.ok_or_else(|| StoreError::not_found("conversation", conversation))?;
     if out.text.trim().is_empty() && out.attachments.is_empty() {
-        return Err(StoreError::Invalid("a reply needs text or an attachment".into()));
+        return Err(StoreError::Invalid(
+            "a reply needs text or an attachment".into(),
+        ));
     }
     let author = principal.actor.reference();
     let key = match &out.idempotency_key {
@@ -686,7 +702,11 @@ fn queue_outbound_one(
         .filter(messages::conversation_id.eq(&cid))
         .filter(messages::direction.eq(Direction::Inbound.as_str()))
         .order(messages::received_at.desc())
-        .select((messages::channel, messages::from_address, messages::from_name))
+        .select((
+            messages::channel,
+            messages::from_address,
+            messages::from_name,
+        ))
         .first(conn)
         .optional()?;
     let channel = match (out.channel, &last_inbound) {

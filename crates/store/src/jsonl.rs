@@ -10,14 +10,14 @@
 
 use crate::audit;
 use crate::conn::AnyConnection;
-use crate::ingest::{append_outbox, insert_message, insert_tenant, put_blob, NewMessage};
+use crate::ingest::{NewMessage, append_outbox, insert_message, insert_tenant, put_blob};
 use crate::models::*;
-use crate::queries::{hydrate, OutboxKind};
+use crate::queries::{OutboxKind, hydrate};
 use crate::schema::*;
 use crate::writer::BatchCtx;
 use crate::{Result, Store, StoreError};
-use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 use diesel::prelude::*;
 use loket_core::{
     Address, AttachmentId, AuditAction, AuditSubject, Channel, ContactId, ConversationHint,
@@ -136,7 +136,10 @@ struct Decoded {
 }
 
 fn decode_line(lineno: usize, text: &str) -> std::result::Result<Decoded, ImportError> {
-    let err = |message: String| ImportError { line: lineno, message };
+    let err = |message: String| ImportError {
+        line: lineno,
+        message,
+    };
     let line: JsonlMessage =
         serde_json::from_str(text).map_err(|e| err(format!("not a valid message object: {e}")))?;
     if line.v != FORMAT_VERSION {
@@ -161,7 +164,9 @@ fn decode_line(lineno: usize, text: &str) -> std::result::Result<Decoded, Import
             .decode(a.data.as_bytes())
             .map_err(|e| err(format!("attachment {i}: `data` is not valid base64: {e}")))?;
         if loket_core::sha256_hex(&data) != a.sha256 {
-            return Err(err(format!("attachment {i}: data does not match its sha256")));
+            return Err(err(format!(
+                "attachment {i}: data does not match its sha256"
+            )));
         }
         attachments.push(data);
     }
@@ -176,7 +181,9 @@ fn decode_line(lineno: usize, text: &str) -> std::result::Result<Decoded, Import
                     .decode(o.as_bytes())
                     .map_err(|x| err(format!("event {i}: `original` is not valid base64: {x}")))?;
                 if Some(loket_core::sha256_hex(&bytes)) != e.original_sha256 {
-                    return Err(err(format!("event {i}: original does not match its sha256")));
+                    return Err(err(format!(
+                        "event {i}: original does not match its sha256"
+                    )));
                 }
                 Some(bytes)
             }
@@ -214,7 +221,8 @@ impl Store {
         let mut missing: Vec<(String, String)> = Vec::new();
         for (i, text) in source()?.enumerate() {
             let lineno = i + 1;
-            let text = text.map_err(|e| StoreError::Invalid(format!("cannot read line {lineno}: {e}")))?;
+            let text =
+                text.map_err(|e| StoreError::Invalid(format!("cannot read line {lineno}: {e}")))?;
             if text.trim().is_empty() {
                 continue;
             }
@@ -274,7 +282,8 @@ impl Store {
             .collect();
         let mut batch = Vec::with_capacity(opts.batch_size);
         for (i, text) in source()?.enumerate() {
-            let text = text.map_err(|e| StoreError::Invalid(format!("cannot read line {}: {e}", i + 1)))?;
+            let text =
+                text.map_err(|e| StoreError::Invalid(format!("cannot read line {}: {e}", i + 1)))?;
             if text.trim().is_empty() {
                 continue;
             }
@@ -291,7 +300,9 @@ impl Store {
             }
         }
         if !batch.is_empty() {
-            let (imported, present) = self.write(move |c, ctx| import_batch(c, ctx, batch)).await?;
+            let (imported, present) = self
+                .write(move |c, ctx| import_batch(c, ctx, batch))
+                .await?;
             report.imported += imported;
             report.already_present += present;
         }
@@ -365,7 +376,11 @@ impl Store {
     }
 }
 
-fn export_rows(c: &mut AnyConnection, t: &TenantRow, rows: Vec<MessageRow>) -> Result<Vec<JsonlMessage>> {
+fn export_rows(
+    c: &mut AnyConnection,
+    t: &TenantRow,
+    rows: Vec<MessageRow>,
+) -> Result<Vec<JsonlMessage>> {
     let conv_ids: Vec<String> = rows.iter().map(|r| r.conversation_id.clone()).collect();
     let contact_ids: Vec<String> = rows.iter().map(|r| r.contact_id.clone()).collect();
     let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
@@ -399,9 +414,9 @@ fn export_rows(c: &mut AnyConnection, t: &TenantRow, rows: Vec<MessageRow>) -> R
     let messages = hydrate(c, &t.id, rows)?;
     let mut out = Vec::with_capacity(messages.len());
     for (m, row) in messages.into_iter().zip(raws) {
-        let conv = convs
-            .get(&row.conversation_id)
-            .ok_or_else(|| StoreError::Corrupt(format!("conversation of message {} missing", row.id)))?;
+        let conv = convs.get(&row.conversation_id).ok_or_else(|| {
+            StoreError::Corrupt(format!("conversation of message {} missing", row.id))
+        })?;
         let contact = contacts
             .get(&row.contact_id)
             .ok_or_else(|| StoreError::Corrupt(format!("contact of message {} missing", row.id)))?;
@@ -613,7 +628,14 @@ fn import_batch(
             &AuditSubject::new("message", l.id),
             &serde_json::json!({"sha256": l.raw_sha256, "source": "jsonl"}).to_string(),
         )?;
-        append_outbox(c, ctx, &tid, OutboxKind::MessageImported, Some(&mid), Some(&conv))?;
+        append_outbox(
+            c,
+            ctx,
+            &tid,
+            OutboxKind::MessageImported,
+            Some(&mid),
+            Some(&conv),
+        )?;
         imported += 1;
     }
     Ok((imported, present))

@@ -154,7 +154,13 @@ impl Store {
             .map_err(|e| StoreError::Unavailable(e.to_string()))??;
         let current = writer::current_outbox_seq(&mut writer_conn)?;
         let (seq_tx, seq_rx) = watch::channel(current);
-        let writer = writer::spawn(url.clone(), writer_conn, opts.max_batch, opts.audit_key.clone(), seq_tx)?;
+        let writer = writer::spawn(
+            url.clone(),
+            writer_conn,
+            opts.max_batch,
+            opts.audit_key.clone(),
+            seq_tx,
+        )?;
         Ok(Store {
             inner: Arc::new(Inner {
                 backend,

@@ -6,8 +6,8 @@ use crate::schema::*;
 use crate::{Result, Store, StoreError};
 use diesel::prelude::*;
 use loket_core::{
-    Attachment, Channel, Conversation, ConversationId, ConversationStatus, DeliveryStatus,
-    Message, MessageId, Tenant, TenantId, Timestamp,
+    Attachment, Channel, Conversation, ConversationId, ConversationStatus, DeliveryStatus, Message,
+    MessageId, Tenant, TenantId, Timestamp,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -457,13 +457,18 @@ impl Store {
             if let Some((at, id)) = f.before {
                 let at = ts(at);
                 q = q.filter(
-                    conversations::last_message_at.lt(at).or(conversations::last_message_at
-                        .eq(at)
-                        .and(conversations::id.lt(id.to_string()))),
+                    conversations::last_message_at
+                        .lt(at)
+                        .or(conversations::last_message_at
+                            .eq(at)
+                            .and(conversations::id.lt(id.to_string()))),
                 );
             }
             let rows: Vec<(ConversationRow, String, Option<String>)> = q
-                .order((conversations::last_message_at.desc(), conversations::id.desc()))
+                .order((
+                    conversations::last_message_at.desc(),
+                    conversations::id.desc(),
+                ))
                 .limit(f.limit.clamp(1, 500))
                 .select((
                     ConversationRow::as_select(),
@@ -512,20 +517,26 @@ impl Store {
     /// are system tasks that route by `tenant_id`.
     pub async fn read_outbox(&self, after_seq: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
         self.read(move |c| {
-            let rows: Vec<(i64, String, String, Option<String>, Option<String>, chrono::NaiveDateTime)> =
-                outbox::table
-                    .filter(outbox::seq.gt(after_seq))
-                    .order(outbox::seq.asc())
-                    .limit(limit)
-                    .select((
-                        outbox::seq,
-                        outbox::tenant_id,
-                        outbox::kind,
-                        outbox::message_id,
-                        outbox::conversation_id,
-                        outbox::created_at,
-                    ))
-                    .load(c)?;
+            let rows: Vec<(
+                i64,
+                String,
+                String,
+                Option<String>,
+                Option<String>,
+                chrono::NaiveDateTime,
+            )> = outbox::table
+                .filter(outbox::seq.gt(after_seq))
+                .order(outbox::seq.asc())
+                .limit(limit)
+                .select((
+                    outbox::seq,
+                    outbox::tenant_id,
+                    outbox::kind,
+                    outbox::message_id,
+                    outbox::conversation_id,
+                    outbox::created_at,
+                ))
+                .load(c)?;
             rows.into_iter()
                 .map(|(seq, t, k, m, conv, at)| {
                     Ok(OutboxEntry {

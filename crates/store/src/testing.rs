@@ -5,8 +5,8 @@
 
 use crate::conn::Backend;
 use crate::{Store, StoreError, StoreOptions};
-use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use std::path::PathBuf;
 
 pub const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -88,7 +88,14 @@ impl TestDb {
         let (schema, url) = tokio::task::spawn_blocking(create_postgres_schema)
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))??;
-        let store = Store::open(&url, StoreOptions { pool_size: 4, ..StoreOptions::default() }).await?;
+        let store = Store::open(
+            &url,
+            StoreOptions {
+                pool_size: 4,
+                ..StoreOptions::default()
+            },
+        )
+        .await?;
         Ok(TestDb {
             store,
             url,

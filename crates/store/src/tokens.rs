@@ -108,18 +108,23 @@ impl Store {
 
     pub async fn tokens(&self, tenant: TenantId) -> Result<Vec<ApiToken>> {
         self.read(move |c| {
-            let rows: Vec<(String, String, String, chrono::NaiveDateTime, Option<chrono::NaiveDateTime>)> =
-                api_tokens::table
-                    .filter(api_tokens::tenant_id.eq(tenant.to_string()))
-                    .order(api_tokens::created_at)
-                    .select((
-                        api_tokens::id,
-                        api_tokens::name,
-                        api_tokens::role,
-                        api_tokens::created_at,
-                        api_tokens::revoked_at,
-                    ))
-                    .load(c)?;
+            let rows: Vec<(
+                String,
+                String,
+                String,
+                chrono::NaiveDateTime,
+                Option<chrono::NaiveDateTime>,
+            )> = api_tokens::table
+                .filter(api_tokens::tenant_id.eq(tenant.to_string()))
+                .order(api_tokens::created_at)
+                .select((
+                    api_tokens::id,
+                    api_tokens::name,
+                    api_tokens::role,
+                    api_tokens::created_at,
+                    api_tokens::revoked_at,
+                ))
+                .load(c)?;
             rows.into_iter()
                 .map(|(id, name, role, created, revoked)| {
                     Ok(ApiToken {

@@ -1,23 +1,36 @@
 //! `loket verify`: recompute every stored hash and walk every audit chain.
 
 use crate::audit::checkpoint_mac;
-use crate::models::{parse, AuditRow};
+use crate::models::{AuditRow, parse};
 use crate::schema::*;
 use crate::{Result, Store};
 use diesel::prelude::*;
-use loket_core::{check_chain, ChainFault, TenantId};
+use loket_core::{ChainFault, TenantId, check_chain};
 use std::collections::HashMap;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VerifyFault {
     /// A blob's bytes no longer hash to its address.
-    BlobChanged { tenant: String, sha256: String, actual: String },
+    BlobChanged {
+        tenant: String,
+        sha256: String,
+        actual: String,
+    },
     /// A message points at an original that is not there.
-    OriginalMissing { tenant: String, message: String, sha256: String },
+    OriginalMissing {
+        tenant: String,
+        message: String,
+        sha256: String,
+    },
     /// A message's recorded hash differs from the hash its ingest audit event recorded
     /// (original and its hash edited together).
-    MessageHashChanged { tenant: String, message: String, recorded: String, stored: String },
+    MessageHashChanged {
+        tenant: String,
+        message: String,
+        recorded: String,
+        stored: String,
+    },
     /// A message without its ingest audit event.
     IngestEventMissing { tenant: String, message: String },
     /// The audit chain is broken.
@@ -29,15 +42,28 @@ pub enum VerifyFault {
 impl fmt::Display for VerifyFault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            VerifyFault::BlobChanged { tenant, sha256, actual } => write!(
+            VerifyFault::BlobChanged {
+                tenant,
+                sha256,
+                actual,
+            } => write!(
                 f,
                 "tenant {tenant}: blob {sha256} was changed (its bytes now hash to {actual})"
             ),
-            VerifyFault::OriginalMissing { tenant, message, sha256 } => write!(
+            VerifyFault::OriginalMissing {
+                tenant,
+                message,
+                sha256,
+            } => write!(
                 f,
                 "tenant {tenant}: message {message}: original {sha256} is missing"
             ),
-            VerifyFault::MessageHashChanged { tenant, message, recorded, stored } => write!(
+            VerifyFault::MessageHashChanged {
+                tenant,
+                message,
+                recorded,
+                stored,
+            } => write!(
                 f,
                 "tenant {tenant}: message {message}: stored hash {stored} differs from the hash {recorded} recorded in the audit chain at ingest"
             ),
@@ -79,7 +105,10 @@ impl Store {
         let key = self.audit_key().to_vec();
         self.read(move |c| {
             let mut report = VerifyReport::default();
-            let tenants: Vec<String> = tenants::table.select(tenants::id).order(tenants::id).load(c)?;
+            let tenants: Vec<String> = tenants::table
+                .select(tenants::id)
+                .order(tenants::id)
+                .load(c)?;
             report.tenants = tenants.len();
             for tid in tenants {
                 verify_blobs(c, &tid, &mut report)?;
@@ -161,10 +190,15 @@ fn verify_chain(
                 format!("event {seq} ({id}) was changed: its hash does not match its fields")
             }
             ChainFault::BrokenLink { seq, id } => {
-                format!("event {seq} ({id}) does not link to the event before it (an event was removed or inserted)")
+                format!(
+                    "event {seq} ({id}) does not link to the event before it (an event was removed or inserted)"
+                )
             }
             ChainFault::Gap { expected, found } => {
-                format!("sequence jumps from {} to {found}: events are missing", expected - 1)
+                format!(
+                    "sequence jumps from {} to {found}: events are missing",
+                    expected - 1
+                )
             }
         };
         report.faults.push(VerifyFault::AuditChain {
@@ -174,7 +208,11 @@ fn verify_chain(
     }
     let checkpoint: Option<(i64, String, String)> = audit_checkpoints::table
         .filter(audit_checkpoints::tenant_id.eq(tid))
-        .select((audit_checkpoints::seq, audit_checkpoints::hash, audit_checkpoints::mac))
+        .select((
+            audit_checkpoints::seq,
+            audit_checkpoints::hash,
+            audit_checkpoints::mac,
+        ))
         .first(c)
         .optional()?;
     let head = events.last().map(|e| (e.seq, e.hash.clone()));
@@ -226,7 +264,6 @@ fn verify_messages(
             .order(messages::id)
             .limit(PAGE * 10)
             .select((messages::id, messages::raw_sha256, messages::direction))
-
             .load(c)?;
         let Some(last) = rows.last() else { break };
         after = last.0.clone();

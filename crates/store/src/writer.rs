@@ -124,7 +124,9 @@ fn begin(conn: &mut AnyConnection) -> QueryResult<()> {
     match conn {
         // IMMEDIATE takes the write lock up front, so a second process (the CLI importing
         // while the server runs) waits on busy_timeout instead of failing on upgrade.
-        AnyConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+        }
         AnyConnection::Postgresql(c) => {
             AnsiTransactionManager::begin_transaction(c)?;
             diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))

@@ -1,7 +1,7 @@
 //! The archive's contracts, each on SQLite and on PostgreSQL.
 
-use diesel::connection::SimpleConnection;
 use diesel::Connection;
+use diesel::connection::SimpleConnection;
 use loket_core::*;
 use loket_store::testing::TestDb;
 use loket_store::{Backend, OutboxKind, Store};
@@ -54,7 +54,10 @@ macro_rules! on_both {
 }
 
 async fn tenant(store: &Store, slug: &str) -> Tenant {
-    store.create_tenant(slug, "Gemeente Test").await.expect("tenant")
+    store
+        .create_tenant(slug, "Gemeente Test")
+        .await
+        .expect("tenant")
 }
 
 on_both!(durable_settings, |db: TestDb| async move {
@@ -71,36 +74,61 @@ on_both!(durable_settings, |db: TestDb| async move {
     }
 });
 
-on_both!(same_provider_id_twice_is_one_message, |db: TestDb| async move {
-    let t = tenant(&db.store, "utrecht").await;
-    let first = db.store.ingest(t.id, chat("c-1", "Hallo")).await.expect("first");
-    let again = db.store.ingest(t.id, chat("c-1", "Hallo")).await.expect("again");
-    assert!(!first.duplicate);
-    assert!(again.duplicate);
-    assert_eq!(first.message_id, again.message_id);
-    assert_eq!(db.store.message_count(t.id).await.expect("count"), 1);
-    // Same key, other bytes: a new message flagged key_conflict, never dropped.
-    let conflict = db.store.ingest(t.id, chat("c-1", "Anders")).await.expect("conflict");
-    assert!(conflict.key_conflict && !conflict.duplicate);
-    let m = db.store.message(t.id, conflict.message_id).await.expect("read").expect("present");
-    assert!(m.has_flag(MessageFlag::KeyConflict));
-    assert_eq!(db.store.message_count(t.id).await.expect("count"), 2);
-});
+on_both!(
+    same_provider_id_twice_is_one_message,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "utrecht").await;
+        let first = db
+            .store
+            .ingest(t.id, chat("c-1", "Hallo"))
+            .await
+            .expect("first");
+        let again = db
+            .store
+            .ingest(t.id, chat("c-1", "Hallo"))
+            .await
+            .expect("again");
+        assert!(!first.duplicate);
+        assert!(again.duplicate);
+        assert_eq!(first.message_id, again.message_id);
+        assert_eq!(db.store.message_count(t.id).await.expect("count"), 1);
+        // Same key, other bytes: a new message flagged key_conflict, never dropped.
+        let conflict = db
+            .store
+            .ingest(t.id, chat("c-1", "Anders"))
+            .await
+            .expect("conflict");
+        assert!(conflict.key_conflict && !conflict.duplicate);
+        let m = db
+            .store
+            .message(t.id, conflict.message_id)
+            .await
+            .expect("read")
+            .expect("present");
+        assert!(m.has_flag(MessageFlag::KeyConflict));
+        assert_eq!(db.store.message_count(t.id).await.expect("count"), 2);
+    }
+);
 
-on_both!(concurrent_duplicates_are_one_message, |db: TestDb| async move {
-    let t = tenant(&db.store, "zwolle").await;
-    let mut tasks = Vec::new();
-    for _ in 0..16 {
-        let s = db.store.clone();
-        tasks.push(tokio::spawn(async move { s.ingest(t.id, chat("same", "x")).await }));
+on_both!(
+    concurrent_duplicates_are_one_message,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "zwolle").await;
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let s = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                s.ingest(t.id, chat("same", "x")).await
+            }));
+        }
+        let mut ids = HashSet::new();
+        for task in tasks {
+            ids.insert(task.await.expect("join").expect("ingest").message_id);
+        }
+        assert_eq!(ids.len(), 1);
+        assert_eq!(db.store.message_count(t.id).await.expect("count"), 1);
     }
-    let mut ids = HashSet::new();
-    for task in tasks {
-        ids.insert(task.await.expect("join").expect("ingest").message_id);
-    }
-    assert_eq!(ids.len(), 1);
-    assert_eq!(db.store.message_count(t.id).await.expect("count"), 1);
-});
+);
 
 on_both!(email_is_keyed_on_its_bytes, |db: TestDb| async move {
     let t = tenant(&db.store, "delft").await;
@@ -109,10 +137,16 @@ on_both!(email_is_keyed_on_its_bytes, |db: TestDb| async move {
     let a = db.store.ingest(t.id, email(raw)).await.expect("a");
     let b = db.store.ingest(t.id, email(other)).await.expect("b");
     let c = db.store.ingest(t.id, email(raw)).await.expect("c");
-    assert_ne!(a.message_id, b.message_id, "same Message-ID, different bytes: two messages");
+    assert_ne!(
+        a.message_id, b.message_id,
+        "same Message-ID, different bytes: two messages"
+    );
     assert_eq!(a.message_id, c.message_id, "same bytes: one message");
     assert_eq!(
-        db.store.raw_original(t.id, a.message_id).await.expect("raw"),
+        db.store
+            .raw_original(t.id, a.message_id)
+            .await
+            .expect("raw"),
         Some(raw.as_bytes().to_vec())
     );
 });
@@ -124,10 +158,34 @@ on_both!(tenants_never_see_each_other, |db: TestDb| async move {
     // The same key in another tenant is another message.
     let mb = db.store.ingest(b.id, chat("k", "voor A")).await.expect("b");
     assert_ne!(ma.message_id, mb.message_id);
-    assert!(db.store.message(b.id, ma.message_id).await.expect("read").is_none());
-    assert!(db.store.conversation(b.id, ma.conversation_id).await.expect("read").is_none());
-    assert!(db.store.conversation_messages(b.id, ma.conversation_id).await.expect("read").is_empty());
-    assert!(db.store.raw_original(b.id, ma.message_id).await.expect("read").is_none());
+    assert!(
+        db.store
+            .message(b.id, ma.message_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        db.store
+            .conversation(b.id, ma.conversation_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        db.store
+            .conversation_messages(b.id, ma.conversation_id)
+            .await
+            .expect("read")
+            .is_empty()
+    );
+    assert!(
+        db.store
+            .raw_original(b.id, ma.message_id)
+            .await
+            .expect("read")
+            .is_none()
+    );
     let principal_b = Principal::system(b.id, "test");
     let err = db
         .store
@@ -135,40 +193,89 @@ on_both!(tenants_never_see_each_other, |db: TestDb| async move {
         .await
         .expect_err("B cannot reply in A's conversation");
     assert!(matches!(err, loket_store::StoreError::NotFound { .. }));
-    let ids_b = db.store.message_ids_page(b.id, None, 100).await.expect("ids");
+    let ids_b = db
+        .store
+        .message_ids_page(b.id, None, 100)
+        .await
+        .expect("ids");
     assert_eq!(ids_b, vec![mb.message_id]);
 });
 
-on_both!(outbound_is_queued_and_status_appended, |db: TestDb| async move {
-    let t = tenant(&db.store, "leiden").await;
-    let m = db.store.ingest(t.id, chat("c-9", "Vraag")).await.expect("in");
-    let p = Principal::system(t.id, "clerk");
-    let r = db.store.queue_outbound(&p, m.conversation_id, Outbound::text("Antwoord")).await.expect("out");
-    let msg = db.store.message(t.id, r.message_id).await.expect("read").expect("present");
-    assert_eq!(msg.direction, Direction::Outbound);
-    assert_eq!(msg.status, Some(DeliveryStatus::Queued));
-    assert_eq!(msg.to[0].address, "session:abc");
-    db.store
-        .append_message_status(t.id, r.message_id, DeliveryStatus::Delivered, None, Some(b"wire".to_vec()))
-        .await
-        .expect("status");
-    let msg = db.store.message(t.id, r.message_id).await.expect("read").expect("present");
-    assert_eq!(msg.status, Some(DeliveryStatus::Delivered));
-    let kinds: Vec<OutboxKind> = db.store.read_outbox(0, 100).await.expect("outbox").into_iter().map(|e| e.kind).collect();
-    assert!(kinds.ends_with(&[OutboxKind::MessageIngested, OutboxKind::OutboundQueued, OutboxKind::StatusChanged]));
-    let conv = db.store.conversation_messages(t.id, m.conversation_id).await.expect("conv");
-    assert_eq!(conv.len(), 2);
-    assert!(db.store.verify().await.expect("verify").ok());
-});
+on_both!(
+    outbound_is_queued_and_status_appended,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "leiden").await;
+        let m = db
+            .store
+            .ingest(t.id, chat("c-9", "Vraag"))
+            .await
+            .expect("in");
+        let p = Principal::system(t.id, "clerk");
+        let r = db
+            .store
+            .queue_outbound(&p, m.conversation_id, Outbound::text("Antwoord"))
+            .await
+            .expect("out");
+        let msg = db
+            .store
+            .message(t.id, r.message_id)
+            .await
+            .expect("read")
+            .expect("present");
+        assert_eq!(msg.direction, Direction::Outbound);
+        assert_eq!(msg.status, Some(DeliveryStatus::Queued));
+        assert_eq!(msg.to[0].address, "session:abc");
+        db.store
+            .append_message_status(
+                t.id,
+                r.message_id,
+                DeliveryStatus::Delivered,
+                None,
+                Some(b"wire".to_vec()),
+            )
+            .await
+            .expect("status");
+        let msg = db
+            .store
+            .message(t.id, r.message_id)
+            .await
+            .expect("read")
+            .expect("present");
+        assert_eq!(msg.status, Some(DeliveryStatus::Delivered));
+        let kinds: Vec<OutboxKind> = db
+            .store
+            .read_outbox(0, 100)
+            .await
+            .expect("outbox")
+            .into_iter()
+            .map(|e| e.kind)
+            .collect();
+        assert!(kinds.ends_with(&[
+            OutboxKind::MessageIngested,
+            OutboxKind::OutboundQueued,
+            OutboxKind::StatusChanged
+        ]));
+        let conv = db
+            .store
+            .conversation_messages(t.id, m.conversation_id)
+            .await
+            .expect("conv");
+        assert_eq!(conv.len(), 2);
+        assert!(db.store.verify().await.expect("verify").ok());
+    }
+);
 
-on_both!(messages_cannot_be_updated_in_place, |db: TestDb| async move {
-    let t = tenant(&db.store, "breda").await;
-    db.store.ingest(t.id, chat("c-2", "x")).await.expect("in");
-    let r = raw_exec(&db, "UPDATE messages SET body_text = 'changed'");
-    assert!(r.is_err(), "the append-only trigger must refuse the update");
-    let r = raw_exec(&db, "DELETE FROM audit_events");
-    assert!(r.is_err(), "audit events cannot be deleted");
-});
+on_both!(
+    messages_cannot_be_updated_in_place,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "breda").await;
+        db.store.ingest(t.id, chat("c-2", "x")).await.expect("in");
+        let r = raw_exec(&db, "UPDATE messages SET body_text = 'changed'");
+        assert!(r.is_err(), "the append-only trigger must refuse the update");
+        let r = raw_exec(&db, "DELETE FROM audit_events");
+        assert!(r.is_err(), "audit events cannot be deleted");
+    }
+);
 
 fn raw_exec(db: &TestDb, sql: &str) -> Result<(), diesel::result::Error> {
     match db.backend {
@@ -200,33 +307,66 @@ fn tamper(db: &TestDb, sql: &str) {
 
 on_both!(verify_names_a_changed_original, |db: TestDb| async move {
     let t = tenant(&db.store, "gouda").await;
-    let m = db.store.ingest(t.id, email("Subject: x\r\n\r\nOrigineel\r\n")).await.expect("in");
+    let m = db
+        .store
+        .ingest(t.id, email("Subject: x\r\n\r\nOrigineel\r\n"))
+        .await
+        .expect("in");
     assert!(db.store.verify().await.expect("verify").ok());
-    let msg = db.store.message(t.id, m.message_id).await.expect("r").expect("p");
+    let msg = db
+        .store
+        .message(t.id, m.message_id)
+        .await
+        .expect("r")
+        .expect("p");
     let hexed = hex::encode(b"Subject: x\r\n\r\nVervalst!\r\n");
     let blob_literal = format!(
         "{}'{hexed}'",
-        if db.backend == Backend::Sqlite { "X" } else { "'\\x" }
+        if db.backend == Backend::Sqlite {
+            "X"
+        } else {
+            "'\\x"
+        }
     );
     let blob_literal = if db.backend == Backend::Postgres {
         format!("decode('{hexed}', 'hex')")
     } else {
         blob_literal
     };
-    tamper(&db, &format!("UPDATE blobs SET data = {blob_literal} WHERE sha256 = '{}'", msg.raw_sha256));
+    tamper(
+        &db,
+        &format!(
+            "UPDATE blobs SET data = {blob_literal} WHERE sha256 = '{}'",
+            msg.raw_sha256
+        ),
+    );
     let report = db.store.verify().await.expect("verify");
     assert!(!report.ok());
     let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
-    assert!(text.iter().any(|f| f.contains(&msg.raw_sha256) && f.contains("changed")), "{text:?}");
+    assert!(
+        text.iter()
+            .any(|f| f.contains(&msg.raw_sha256) && f.contains("changed")),
+        "{text:?}"
+    );
 });
 
-on_both!(verify_catches_original_and_hash_edited_together, |db: TestDb| async move {
-    let t = tenant(&db.store, "assen").await;
-    let m = db.store.ingest(t.id, email("Subject: y\r\n\r\nA\r\n")).await.expect("in");
-    let fake = "Subject: y\r\n\r\nB\r\n";
-    let fake_sha = sha256_hex(fake.as_bytes());
-    let data = if db.backend == Backend::Sqlite { format!("X'{}'", hex::encode(fake)) } else { format!("decode('{}', 'hex')", hex::encode(fake)) };
-    tamper(
+on_both!(
+    verify_catches_original_and_hash_edited_together,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "assen").await;
+        let m = db
+            .store
+            .ingest(t.id, email("Subject: y\r\n\r\nA\r\n"))
+            .await
+            .expect("in");
+        let fake = "Subject: y\r\n\r\nB\r\n";
+        let fake_sha = sha256_hex(fake.as_bytes());
+        let data = if db.backend == Backend::Sqlite {
+            format!("X'{}'", hex::encode(fake))
+        } else {
+            format!("decode('{}', 'hex')", hex::encode(fake))
+        };
+        tamper(
         &db,
         &format!(
             "INSERT INTO blobs (tenant_id, sha256, size, data) VALUES ('{}', '{fake_sha}', {}, {data});
@@ -234,156 +374,311 @@ on_both!(verify_catches_original_and_hash_edited_together, |db: TestDb| async mo
             t.id, fake.len(), m.message_id
         ),
     );
-    let report = db.store.verify().await.expect("verify");
-    let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
-    assert!(text.iter().any(|f| f.contains(&m.message_id.to_string()) && f.contains("recorded in the audit chain")), "{text:?}");
-});
-
-on_both!(verify_names_a_changed_audit_row_and_a_deleted_tail, |db: TestDb| async move {
-    let t = tenant(&db.store, "venlo").await;
-    for i in 0..5 {
-        db.store.ingest(t.id, chat(&format!("k{i}"), "x")).await.expect("in");
+        let report = db.store.verify().await.expect("verify");
+        let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
+        assert!(
+            text.iter().any(|f| f.contains(&m.message_id.to_string())
+                && f.contains("recorded in the audit chain")),
+            "{text:?}"
+        );
     }
-    tamper(&db, "UPDATE audit_events SET actor = 'system:someone-else' WHERE seq = 3");
-    let report = db.store.verify().await.expect("verify");
-    let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
-    assert!(text.iter().any(|f| f.contains("event 3") && f.contains("changed")), "{text:?}");
+);
 
-    let t2 = tenant(&db.store, "venray").await;
-    for i in 0..4 {
-        db.store.ingest(t2.id, chat(&format!("k{i}"), "x")).await.expect("in");
-    }
-    tamper(&db, &format!("DELETE FROM audit_events WHERE tenant_id = '{}' AND seq = 5", t2.id));
-    let report = db.store.verify().await.expect("verify");
-    let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
-    assert!(text.iter().any(|f| f.contains(&t2.id.to_string()) && f.contains("tail was deleted")), "{text:?}");
-});
-
-on_both!(audit_chain_records_reads_and_verifies, |db: TestDb| async move {
-    let t = tenant(&db.store, "ede").await;
-    let m = db.store.ingest(t.id, chat("k", "x")).await.expect("in");
-    let person = Principal {
-        tenant: t.id,
-        role: Role::Clerk,
-        actor: Actor::User { id: "u1".into(), name: "Clerk".into() },
-    };
-    db.store
-        .audit(&person, AuditAction::ConversationViewed, AuditSubject::new("conversation", m.conversation_id), serde_json::json!({}))
-        .await
-        .expect("audit");
-    let events = db.store.audit_events(t.id, loket_store::audit::AuditQuery { action: Some("conversation_viewed".into()), limit: 10, ..Default::default() }).await.expect("events");
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0].actor, "user:u1");
-    assert!(db.store.verify().await.expect("verify").ok());
-});
-
-on_both!(outbox_is_gap_free_under_concurrent_ingest, |db: TestDb| async move {
-    let t = tenant(&db.store, "almere").await;
-    // A second, independent store handle on the same database plays a second node.
-    let other = Store::open(&db.url, loket_store::StoreOptions::default()).await.expect("second node");
-    let mut watcher_seen = Vec::new();
-    let mut tasks = Vec::new();
-    for i in 0..200 {
-        let s = if i % 2 == 0 { db.store.clone() } else { other.clone() };
-        tasks.push(tokio::spawn(async move { s.ingest(t.id, chat(&format!("m{i}"), "x")).await }));
-    }
-    // A consumer polling while writes happen must never see a later seq before an earlier one.
-    let reader = db.store.clone();
-    let poll = tokio::spawn(async move {
-        let mut cursor = 0i64;
-        let mut seen = Vec::new();
-        for _ in 0..400 {
-            for e in reader.read_outbox(cursor, 1000).await.expect("outbox") {
-                assert_eq!(e.seq, cursor + 1, "a consumer must never skip a sequence number");
-                cursor = e.seq;
-                seen.push(e.seq);
-            }
-            if seen.len() >= 201 { break; }
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+on_both!(
+    verify_names_a_changed_audit_row_and_a_deleted_tail,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "venlo").await;
+        for i in 0..5 {
+            db.store
+                .ingest(t.id, chat(&format!("k{i}"), "x"))
+                .await
+                .expect("in");
         }
-        seen
-    });
-    for task in tasks {
-        task.await.expect("join").expect("ingest");
+        tamper(
+            &db,
+            "UPDATE audit_events SET actor = 'system:someone-else' WHERE seq = 3",
+        );
+        let report = db.store.verify().await.expect("verify");
+        let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|f| f.contains("event 3") && f.contains("changed")),
+            "{text:?}"
+        );
+
+        let t2 = tenant(&db.store, "venray").await;
+        for i in 0..4 {
+            db.store
+                .ingest(t2.id, chat(&format!("k{i}"), "x"))
+                .await
+                .expect("in");
+        }
+        tamper(
+            &db,
+            &format!(
+                "DELETE FROM audit_events WHERE tenant_id = '{}' AND seq = 5",
+                t2.id
+            ),
+        );
+        let report = db.store.verify().await.expect("verify");
+        let text: Vec<String> = report.faults.iter().map(|f| f.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|f| f.contains(&t2.id.to_string()) && f.contains("tail was deleted")),
+            "{text:?}"
+        );
     }
-    watcher_seen.extend(poll.await.expect("poll"));
-    let all = db.store.read_outbox(0, 10_000).await.expect("outbox");
-    let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
-    assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
-    assert_eq!(all.iter().filter(|e| e.kind == OutboxKind::MessageIngested).count(), 200);
-    assert!(db.store.verify().await.expect("verify").ok());
-});
+);
+
+on_both!(
+    audit_chain_records_reads_and_verifies,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "ede").await;
+        let m = db.store.ingest(t.id, chat("k", "x")).await.expect("in");
+        let person = Principal {
+            tenant: t.id,
+            role: Role::Clerk,
+            actor: Actor::User {
+                id: "u1".into(),
+                name: "Clerk".into(),
+            },
+        };
+        db.store
+            .audit(
+                &person,
+                AuditAction::ConversationViewed,
+                AuditSubject::new("conversation", m.conversation_id),
+                serde_json::json!({}),
+            )
+            .await
+            .expect("audit");
+        let events = db
+            .store
+            .audit_events(
+                t.id,
+                loket_store::audit::AuditQuery {
+                    action: Some("conversation_viewed".into()),
+                    limit: 10,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("events");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].actor, "user:u1");
+        assert!(db.store.verify().await.expect("verify").ok());
+    }
+);
+
+on_both!(
+    outbox_is_gap_free_under_concurrent_ingest,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "almere").await;
+        // A second, independent store handle on the same database plays a second node.
+        let other = Store::open(&db.url, loket_store::StoreOptions::default())
+            .await
+            .expect("second node");
+        let mut watcher_seen = Vec::new();
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let s = if i % 2 == 0 {
+                db.store.clone()
+            } else {
+                other.clone()
+            };
+            tasks.push(tokio::spawn(async move {
+                s.ingest(t.id, chat(&format!("m{i}"), "x")).await
+            }));
+        }
+        // A consumer polling while writes happen must never see a later seq before an earlier one.
+        let reader = db.store.clone();
+        let poll = tokio::spawn(async move {
+            let mut cursor = 0i64;
+            let mut seen = Vec::new();
+            for _ in 0..400 {
+                for e in reader.read_outbox(cursor, 1000).await.expect("outbox") {
+                    assert_eq!(
+                        e.seq,
+                        cursor + 1,
+                        "a consumer must never skip a sequence number"
+                    );
+                    cursor = e.seq;
+                    seen.push(e.seq);
+                }
+                if seen.len() >= 201 {
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            seen
+        });
+        for task in tasks {
+            task.await.expect("join").expect("ingest");
+        }
+        watcher_seen.extend(poll.await.expect("poll"));
+        let all = db.store.read_outbox(0, 10_000).await.expect("outbox");
+        let seqs: Vec<i64> = all.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, (1..=seqs.len() as i64).collect::<Vec<_>>());
+        assert_eq!(
+            all.iter()
+                .filter(|e| e.kind == OutboxKind::MessageIngested)
+                .count(),
+            200
+        );
+        assert!(db.store.verify().await.expect("verify").ok());
+    }
+);
 
 on_both!(cursors_survive_reopen, |db: TestDb| async move {
     db.store.save_cursor("indexer", 42).await.expect("save");
-    let reopened = Store::open(&db.url, loket_store::StoreOptions::default()).await.expect("reopen");
+    let reopened = Store::open(&db.url, loket_store::StoreOptions::default())
+        .await
+        .expect("reopen");
     assert_eq!(reopened.cursor("indexer").await.expect("cursor"), 42);
     assert_eq!(reopened.cursor("never-ran").await.expect("cursor"), 0);
 });
 
-on_both!(jsonl_round_trip_is_byte_identical, |db: TestDb| async move {
-    let t = tenant(&db.store, "arnhem").await;
-    let mut m = email("From: a@b\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody e\r\n");
-    m.raw.push(0xff); // not UTF-8: the original is kept as bytes
-    m.attachments.push(NewAttachment { filename: Some("a.pdf".into()), content_type: "application/pdf".into(), content_id: None, data: b"%PDF-1.4 x".to_vec() });
-    m.flags.push(MessageFlag::AutoReply);
-    let a = db.store.ingest(t.id, m).await.expect("in");
-    db.store.ingest(t.id, chat("c1", "Hallo \"daar\"")).await.expect("in");
-    let r = db.store.queue_outbound(&Principal::system(t.id, "clerk"), a.conversation_id, Outbound::text("Antwoord")).await.expect("out");
-    db.store.append_message_status(t.id, r.message_id, DeliveryStatus::Sent, Some("250 ok".into()), Some(b"MIME bytes".to_vec())).await.expect("st");
-    let first = export(&db.store).await;
-    assert_eq!(first.lines().count(), 3);
+on_both!(
+    jsonl_round_trip_is_byte_identical,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "arnhem").await;
+        let mut m = email("From: a@b\r\nSubject: =?utf-8?q?caf=C3=A9?=\r\n\r\nbody e\r\n");
+        m.raw.push(0xff); // not UTF-8: the original is kept as bytes
+        m.attachments.push(NewAttachment {
+            filename: Some("a.pdf".into()),
+            content_type: "application/pdf".into(),
+            content_id: None,
+            data: b"%PDF-1.4 x".to_vec(),
+        });
+        m.flags.push(MessageFlag::AutoReply);
+        let a = db.store.ingest(t.id, m).await.expect("in");
+        db.store
+            .ingest(t.id, chat("c1", "Hallo \"daar\""))
+            .await
+            .expect("in");
+        let r = db
+            .store
+            .queue_outbound(
+                &Principal::system(t.id, "clerk"),
+                a.conversation_id,
+                Outbound::text("Antwoord"),
+            )
+            .await
+            .expect("out");
+        db.store
+            .append_message_status(
+                t.id,
+                r.message_id,
+                DeliveryStatus::Sent,
+                Some("250 ok".into()),
+                Some(b"MIME bytes".to_vec()),
+            )
+            .await
+            .expect("st");
+        let first = export(&db.store).await;
+        assert_eq!(first.lines().count(), 3);
 
-    let empty = match db.backend { Backend::Sqlite => TestDb::sqlite().await, Backend::Postgres => TestDb::postgres().await }.expect("empty db");
-    let text = first.clone();
-    let report = empty
-        .store
-        .import_jsonl(move || Ok(Box::new(text.lines().map(|l| Ok(l.to_owned())).collect::<Vec<_>>().into_iter())), loket_store::jsonl::ImportOptions { create_tenants: true, ..Default::default() })
-        .await
-        .expect("import")
-        .expect("valid file");
-    assert_eq!(report.imported, 3);
-    let second = export(&empty.store).await;
-    assert_eq!(first, second, "export → import → export must be byte-identical");
-    assert!(empty.store.verify().await.expect("verify").ok());
-});
+        let empty = match db.backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        }
+        .expect("empty db");
+        let text = first.clone();
+        let report = empty
+            .store
+            .import_jsonl(
+                move || {
+                    Ok(Box::new(
+                        text.lines()
+                            .map(|l| Ok(l.to_owned()))
+                            .collect::<Vec<_>>()
+                            .into_iter(),
+                    ))
+                },
+                loket_store::jsonl::ImportOptions {
+                    create_tenants: true,
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("import")
+            .expect("valid file");
+        assert_eq!(report.imported, 3);
+        let second = export(&empty.store).await;
+        assert_eq!(
+            first, second,
+            "export → import → export must be byte-identical"
+        );
+        assert!(empty.store.verify().await.expect("verify").ok());
+    }
+);
 
 async fn export(store: &Store) -> String {
     let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
     impl std::io::Write for W {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().expect("lock").extend_from_slice(b); Ok(b.len()) }
-        fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("lock").extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
-    store.export_jsonl(None, Box::new(W(buf.clone()))).await.expect("export");
+    store
+        .export_jsonl(None, Box::new(W(buf.clone())))
+        .await
+        .expect("export");
     let bytes = buf.lock().expect("lock").clone();
     String::from_utf8(bytes).expect("utf8")
 }
 
-on_both!(bad_import_lines_reject_the_file_with_line_numbers, |db: TestDb| async move {
-    let t = tenant(&db.store, "hoorn").await;
-    db.store.ingest(t.id, chat("c1", "x")).await.expect("in");
-    let good = export(&db.store).await;
-    let good_line = good.lines().next().expect("line").to_owned();
-    let other_id = good_line.replace(&db.store.message_ids_page(t.id, None, 1).await.expect("ids")[0].to_string(), &MessageId::new().to_string());
-    let bad_b64 = other_id.replacen("\"raw\":\"", "\"raw\":\"!!!", 1);
-    let lines = vec![other_id.clone(), "{not json".to_owned(), bad_b64, r#"{"v":1}"#.to_owned(), other_id];
-    let before = db.store.message_count(t.id).await.expect("count");
-    let errors = db
-        .store
-        .import_jsonl(move || Ok(Box::new(lines.clone().into_iter().map(Ok))), Default::default())
-        .await
-        .expect("import ran")
-        .expect_err("file must be rejected");
-    let numbers: Vec<usize> = errors.iter().map(|e| e.line).collect();
-    assert_eq!(numbers, vec![2, 3, 4]);
-    assert!(errors[1].message.contains("base64"), "{errors:?}");
-    assert_eq!(db.store.message_count(t.id).await.expect("count"), before, "nothing of a bad file is imported");
-});
+on_both!(
+    bad_import_lines_reject_the_file_with_line_numbers,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "hoorn").await;
+        db.store.ingest(t.id, chat("c1", "x")).await.expect("in");
+        let good = export(&db.store).await;
+        let good_line = good.lines().next().expect("line").to_owned();
+        let other_id = good_line.replace(
+            &db.store.message_ids_page(t.id, None, 1).await.expect("ids")[0].to_string(),
+            &MessageId::new().to_string(),
+        );
+        let bad_b64 = other_id.replacen("\"raw\":\"", "\"raw\":\"!!!", 1);
+        let lines = vec![
+            other_id.clone(),
+            "{not json".to_owned(),
+            bad_b64,
+            r#"{"v":1}"#.to_owned(),
+            other_id,
+        ];
+        let before = db.store.message_count(t.id).await.expect("count");
+        let errors = db
+            .store
+            .import_jsonl(
+                move || Ok(Box::new(lines.clone().into_iter().map(Ok))),
+                Default::default(),
+            )
+            .await
+            .expect("import ran")
+            .expect_err("file must be rejected");
+        let numbers: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(numbers, vec![2, 3, 4]);
+        assert!(errors[1].message.contains("base64"), "{errors:?}");
+        assert_eq!(
+            db.store.message_count(t.id).await.expect("count"),
+            before,
+            "nothing of a bad file is imported"
+        );
+    }
+);
 
 #[tokio::test]
 async fn migrations_up_down_up_on_both_backends() {
-    for db in [TestDb::sqlite().await.expect("sqlite"), TestDb::postgres().await.expect("pg")] {
+    for db in [
+        TestDb::sqlite().await.expect("sqlite"),
+        TestDb::postgres().await.expect("pg"),
+    ] {
         let url = db.url.clone();
         tokio::task::spawn_blocking(move || {
             let mut c = loket_store::conn::establish(&url).expect("connect");

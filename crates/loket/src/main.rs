@@ -1,0 +1,283 @@
+//! `loket`: the binary. `anyhow` lives here only; every library returns its own errors.
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use loket_core::Role;
+use loket_server::Settings;
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "loket",
+    version,
+    about = "Message gateway for Dutch municipalities: web chat, email and SMS into one archived, searchable inbox."
+)]
+struct Cli {
+    /// Configuration file (TOML) layered over the built-in defaults; LOKET_* environment
+    /// variables override both.
+    #[arg(long, global = true, env = "LOKET_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (the default command).
+    Serve,
+    /// Apply pending database migrations (or revert them all with --down-all).
+    Migrate {
+        #[arg(long)]
+        down_all: bool,
+    },
+    /// Import messages from a JSONL file (docs/jsonl-format.md). A file with any bad
+    /// line is rejected whole; rerunning an interrupted import completes it.
+    Import {
+        file: PathBuf,
+        /// Create tenants named in the file that do not exist yet.
+        #[arg(long)]
+        create_tenants: bool,
+    },
+    /// Export messages as JSONL (all tenants, or one).
+    ExportJsonl {
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Check every original's SHA-256 and every audit chain; exit code 1 on any fault.
+    Verify {
+        /// Also prove the search index holds exactly the archived messages.
+        #[arg(long)]
+        index: bool,
+    },
+    /// Rebuild the search index from the archive.
+    Reindex {
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Manage tenants (municipalities).
+    Tenant {
+        #[command(subcommand)]
+        command: TenantCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    /// Add a tenant: `loket tenant add den-haag --name "Gemeente Den Haag"`.
+    Add {
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// List tenants.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create an API token; the token is printed once.
+    Create {
+        #[arg(long)]
+        tenant: String,
+        /// admin, clerk, foi_officer or auditor.
+        #[arg(long, default_value = "admin")]
+        role: String,
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("loket: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("loket: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    let settings = Settings::load(cli.config.as_deref()).context("reading the configuration")?;
+    let command = cli.command.unwrap_or(Command::Serve);
+    if let Command::Serve = command {
+        let _guard = loket_server::telemetry::init(&settings.telemetry.log_format)?;
+        loket_server::run(settings).await?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let store = loket_server::open_store(&settings).await?;
+    match command {
+        Command::Serve => unreachable!("handled above"),
+        Command::Migrate { down_all } => {
+            let url = settings.database_url();
+            let done = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
+                let mut c = loket_store::conn::establish(&url)?;
+                Ok(if down_all {
+                    loket_store::conn::revert_all_migrations(&mut c)?
+                } else {
+                    loket_store::conn::run_migrations(&mut c)?
+                })
+            })
+            .await??;
+            println!(
+                "{} migration(s) {}; the database is {}",
+                done.len(),
+                if down_all { "reverted" } else { "applied" },
+                if down_all { "empty" } else { "up to date" }
+            );
+        }
+        Command::Import {
+            file,
+            create_tenants,
+        } => {
+            if !file.exists() {
+                bail!("{} does not exist", file.display());
+            }
+            let f = file.clone();
+            let source = move || -> loket_store::Result<Box<dyn Iterator<Item = std::io::Result<String>> + Send>> {
+                let r = std::fs::File::open(&f)
+                    .map_err(|e| loket_store::StoreError::Invalid(format!("cannot open {}: {e}", f.display())))?;
+                Ok(Box::new(std::io::BufReader::with_capacity(1 << 20, r).lines()))
+            };
+            let opts = loket_store::jsonl::ImportOptions {
+                create_tenants,
+                ..Default::default()
+            };
+            match store.import_jsonl(source, opts).await? {
+                Ok(r) => println!(
+                    "imported {} message(s) from {} line(s); {} were already present{}",
+                    r.imported,
+                    r.lines,
+                    r.already_present,
+                    if r.tenants_created.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; created tenants {}", r.tenants_created.join(", "))
+                    }
+                ),
+                Err(errors) => {
+                    for e in &errors {
+                        eprintln!("{}:{}: {}", file.display(), e.line, e.message);
+                    }
+                    eprintln!(
+                        "loket: {} bad line(s): nothing was imported. Fix them and run the import again.",
+                        errors.len()
+                    );
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
+        Command::ExportJsonl { tenant, output } => {
+            let tenant_id = match tenant {
+                Some(slug) => Some(
+                    store
+                        .tenant_by_slug(&slug)
+                        .await?
+                        .with_context(|| {
+                            format!("tenant `{slug}` not found (see `loket tenant list`)")
+                        })?
+                        .id,
+                ),
+                None => None,
+            };
+            let out: Box<dyn std::io::Write + Send> = match &output {
+                Some(p) => Box::new(
+                    std::fs::File::create(p)
+                        .with_context(|| format!("cannot create {}", p.display()))?,
+                ),
+                None => Box::new(std::io::stdout()),
+            };
+            let n = store.export_jsonl(tenant_id, out).await?;
+            eprintln!("exported {n} message(s)");
+        }
+        Command::Verify { index } => {
+            let report = store.verify().await?;
+            println!(
+                "checked {} tenant(s), {} original(s)/attachment(s), {} message(s), {} audit event(s)",
+                report.tenants,
+                report.blobs_checked,
+                report.messages_checked,
+                report.audit_events_checked
+            );
+            let (journal, sync) = store.durability_settings().await?;
+            println!("durability: {journal} / {sync}");
+            let mut ok = report.ok();
+            for f in &report.faults {
+                println!("FAULT: {f}");
+            }
+            if index {
+                ok &= verify_index(&store, &settings).await?;
+            }
+            if ok {
+                println!("verify: OK");
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("verify: FAILED ({} fault(s))", report.faults.len());
+            return Ok(ExitCode::FAILURE);
+        }
+        Command::Reindex { tenant } => {
+            reindex(&store, &settings, tenant).await?;
+        }
+        Command::Tenant { command } => match command {
+            TenantCommand::Add { slug, name } => {
+                let t = store.create_tenant(&slug, &name).await?;
+                println!("tenant {} ({}) created with id {}", t.slug, t.name, t.id);
+            }
+            TenantCommand::List => {
+                for t in store.tenants().await? {
+                    println!("{}\t{}\t{}", t.slug, t.id, t.name);
+                }
+            }
+        },
+        Command::Token { command } => match command {
+            TokenCommand::Create { tenant, role, name } => {
+                let role: Role = role.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "role `{role}` is not one of admin, clerk, foi_officer, auditor"
+                    )
+                })?;
+                let t = store
+                    .tenant_by_slug(&tenant)
+                    .await?
+                    .with_context(|| format!("tenant `{tenant}` not found (create it with `loket tenant add {tenant} --name …`)"))?;
+                let token = store.create_token(t.id, &name, role).await?;
+                println!("{}", token.secret);
+                eprintln!("token `{name}` ({role}) for tenant {tenant}: shown once, store it now");
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn verify_index(_store: &loket_store::Store, _settings: &Settings) -> Result<bool> {
+    bail!("the search index is not built into this binary yet (issue 8)")
+}
+
+async fn reindex(
+    _store: &loket_store::Store,
+    _settings: &Settings,
+    _tenant: Option<String>,
+) -> Result<()> {
+    bail!("the search index is not built into this binary yet (issue 8)")
+}

@@ -1,0 +1,280 @@
+//! The actix-web application: API, webchat, health, metrics and the wiring of the
+//! background consumers. `loket serve` calls [`run`]; tests call [`spawn_app`].
+
+pub mod auth;
+pub mod config;
+pub mod metrics;
+pub mod problem;
+pub mod relay;
+pub mod routes;
+pub mod telemetry;
+
+use actix_web::dev::Service;
+use actix_web::{App, HttpServer, middleware, web};
+pub use config::Settings;
+use loket_core::{LiveBus, Role};
+use loket_store::{Store, StoreOptions};
+use std::net::TcpListener;
+use std::sync::Arc;
+use tokio::sync::watch;
+
+/// The `API-Version` header (NL API Design Rules).
+pub const API_VERSION: &str = "1.0.0";
+
+/// Shared by every handler.
+pub struct AppState {
+    pub store: Store,
+    pub settings: Settings,
+    pub metrics: metrics::Metrics,
+    pub bus: Arc<dyn LiveBus>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error("cannot open the database at {url}: {source}")]
+    Database {
+        url: String,
+        source: loket_store::StoreError,
+    },
+    #[error(transparent)]
+    Store(#[from] loket_store::StoreError),
+    #[error("cannot bind {addr}: {source}")]
+    Bind {
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+}
+
+/// Opens the store as configured (creating the data dir and the audit key on first start).
+pub async fn open_store(settings: &Settings) -> Result<Store, ServerError> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let key = settings.load_or_create_audit_key()?;
+    let url = settings.database_url();
+    Store::open(
+        &url,
+        StoreOptions {
+            pool_size: settings.database.pool_size,
+            audit_key: key,
+            ..StoreOptions::default()
+        },
+    )
+    .await
+    .map_err(|source| ServerError::Database {
+        url: redact_url(&url),
+        source,
+    })
+}
+
+/// Hides a password in a database URL before it is printed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let userinfo = &url[s + 3..at];
+            match userinfo.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &userinfo[..c], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// What `loket serve` prints for a new user.
+pub struct DemoInfo {
+    pub tenant: String,
+    pub token: Option<String>,
+}
+
+/// On an empty database: the tenant `demo` and an admin token (saved to
+/// `<data_dir>/demo-admin-token`, readable only by the owner).
+pub async fn ensure_demo(
+    store: &Store,
+    settings: &Settings,
+) -> Result<Option<DemoInfo>, ServerError> {
+    if !settings.demo.enabled {
+        return Ok(None);
+    }
+    if store.tenant_by_slug("demo").await?.is_some() || !store.tenants().await?.is_empty() {
+        return Ok(store.tenant_by_slug("demo").await?.map(|t| DemoInfo {
+            tenant: t.slug,
+            token: None,
+        }));
+    }
+    let t = store.create_tenant("demo", "Gemeente Demodorp").await?;
+    let token = store.create_token(t.id, "demo admin", Role::Admin).await?;
+    config::write_private(
+        &settings.data_dir.join("demo-admin-token"),
+        token.secret.as_bytes(),
+    )?;
+    Ok(Some(DemoInfo {
+        tenant: t.slug,
+        token: Some(token.secret),
+    }))
+}
+
+/// A running server (tests and `loket serve`).
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub store: Store,
+    pub server: actix_web::dev::ServerHandle,
+    pub shutdown: watch::Sender<bool>,
+    pub join: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    /// Waits for the HTTP server to stop (SIGTERM/SIGINT or `server.stop`), then stops
+    /// the background tasks.
+    pub async fn wait(self) -> std::io::Result<()> {
+        let r = self.join.await.map_err(std::io::Error::other)?;
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = t.await;
+        }
+        r
+    }
+}
+
+/// Builds and starts the HTTP server on `listener` with background consumers.
+pub fn start(
+    store: Store,
+    settings: Settings,
+    listener: TcpListener,
+) -> Result<Running, ServerError> {
+    let addr = listener.local_addr()?;
+    let bus: Arc<dyn LiveBus> = Arc::new(loket_store::live::BroadcastBus::new());
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let tasks = vec![relay::spawn(
+        store.clone(),
+        bus.clone(),
+        shutdown_rx.clone(),
+    )];
+    let webchat =
+        loket_webchat::WebchatState::new(store.clone(), bus.clone(), settings.webchat.clone());
+    let state = web::Data::new(AppState {
+        store: store.clone(),
+        metrics: metrics::Metrics::new()?,
+        bus,
+        settings: settings.clone(),
+    });
+    let max_body = settings.http.max_body_bytes;
+    let server = HttpServer::new(move || {
+        let st = state.clone();
+        App::new()
+            .app_data(state.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(problem::json_error),
+            )
+            .app_data(web::PayloadConfig::new(max_body))
+            .wrap(
+                middleware::DefaultHeaders::new()
+                    .add(("API-Version", API_VERSION))
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("Referrer-Policy", "no-referrer")),
+            )
+            .wrap_fn(move |req, srv| {
+                let started = std::time::Instant::now();
+                let method = req.method().as_str().to_owned();
+                let st = st.clone();
+                let fut = srv.call(req);
+                async move {
+                    let res = fut.await?;
+                    st.metrics.request(
+                        &method,
+                        res.status().as_u16(),
+                        started.elapsed().as_secs_f64(),
+                    );
+                    Ok(res)
+                }
+            })
+            .wrap(tracing_actix_web::TracingLogger::<telemetry::PrivateRootSpan>::new())
+            .route("/health/live", web::get().to(routes::health::live))
+            .route("/health/ready", web::get().to(routes::health::ready))
+            .route("/metrics", web::get().to(routes::health::metrics))
+            .route("/api/v1/openapi.json", web::get().to(routes::api::openapi))
+            .route(
+                "/api/v1/messages",
+                web::post().to(routes::api::post_message),
+            )
+            .route(
+                "/api/v1/messages/{id}",
+                web::get().to(routes::api::get_message),
+            )
+            .route(
+                "/api/v1/conversations/{id}",
+                web::get().to(routes::api::get_conversation),
+            )
+            .route(
+                "/api/v1/conversations/{id}/replies",
+                web::post().to(routes::api::post_reply),
+            )
+            .route("/api/v1/imports", web::post().to(routes::api::post_import))
+            .route("/api/{tail:.*}", web::route().to(routes::api::not_found))
+            .configure(|c| loket_webchat::configure(c, webchat.clone()))
+            .route(
+                "/",
+                web::get().to(|| async {
+                    actix_web::HttpResponse::Found()
+                        .insert_header(("Location", "/demo"))
+                        .finish()
+                }),
+            )
+    })
+    .shutdown_timeout(settings.http.shutdown_timeout_secs)
+    .listen(listener)?
+    .run();
+    let handle = server.handle();
+    let join = tokio::spawn(server);
+    Ok(Running {
+        addr,
+        store,
+        server: handle,
+        shutdown: shutdown_tx,
+        join,
+        tasks,
+    })
+}
+
+/// `loket serve`: open, migrate, demo tenant, bind, run until SIGTERM.
+pub async fn run(settings: Settings) -> Result<(), ServerError> {
+    let store = open_store(&settings).await?;
+    let demo = ensure_demo(&store, &settings).await?;
+    let listener = TcpListener::bind(&settings.http.bind).map_err(|source| ServerError::Bind {
+        addr: settings.http.bind.clone(),
+        source,
+    })?;
+    let running = start(store, settings.clone(), listener)?;
+    let base = if settings.http.public_url.is_empty() {
+        format!("http://{}", running.addr)
+    } else {
+        settings.http.public_url.clone()
+    };
+    println!("loket is running on {base}");
+    println!("  demo page (citizen widget): {base}/demo");
+    println!("  API (OpenAPI 3):            {base}/api/v1/openapi.json");
+    println!("  health:                     {base}/health/ready");
+    println!(
+        "  database:                   {}",
+        redact_url(&settings.database_url())
+    );
+    if let Some(d) = demo {
+        if let Some(token) = d.token {
+            println!("  demo admin API token:       {token}");
+            println!(
+                "    (saved in {})",
+                settings.data_dir.join("demo-admin-token").display()
+            );
+        }
+    }
+    running.wait().await?;
+    tracing::info!("loket stopped");
+    Ok(())
+}
