@@ -112,7 +112,7 @@
   var online = true;
   var ready = false;        // welcome received on the current transport
   var ws = null, sseAbort = null, transport = null;
-  var failures = 0, everOpened = false, retryTimer = null, closedForGood = false;
+  var failures = 0, wsWorked = false, useSse = forceSse, retryTimer = null, closedForGood = false;
   var replyToSent = '';
   var unread = 0;
   var open = false;
@@ -215,7 +215,7 @@
   notice.appendChild(noticeText);
   notice.appendChild(el('p')).appendChild(privacyLink);
   var offline = el('p', { id: 'lw-offline', 'class': 'lw-offline', hidden: true });
-  var log = el('ol', { 'class': 'lw-log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.log });
+  var log = el('div', { 'class': 'lw-log', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', 'aria-label': T.log });
   body.appendChild(notice);
   body.appendChild(offline);
   body.appendChild(log);
@@ -314,7 +314,7 @@
   function renderMessage(m) {
     var li = m.el;
     if (!li) {
-      li = m.el = el('li', { 'class': 'lw-msg ' + (m.dir === 'in' ? 'lw-in' : 'lw-out') });
+      li = m.el = el('div', { 'class': 'lw-msg ' + (m.dir === 'in' ? 'lw-in' : 'lw-out') });
       li.appendChild(el('span', { 'class': 'lw-vh' }, m.dir === 'in' ? T.youWrote : T.theyWrote));
       var p = el('p', { 'class': 'lw-text' });
       p.textContent = m.text; // always text, never HTML
@@ -379,8 +379,8 @@
   }
   launcher.addEventListener('click', function () { if (panel.hidden) openPanel(false); else closePanel(); });
   closeBtn.addEventListener('click', closePanel);
-  panel.addEventListener('keydown', function (e) {
-    if (e.key === 'Escape') { e.preventDefault(); closePanel(); }
+  wrap.addEventListener('keydown', function (e) {
+    if (e.key === 'Escape' && !panel.hidden) { e.preventDefault(); closePanel(); }
   });
   textarea.addEventListener('keydown', function (e) {
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) { e.preventDefault(); submit(); }
@@ -491,6 +491,7 @@
     if (!f || !f.type) return;
     if (f.type === 'welcome') {
       ready = true;
+      if (transport === 'ws') wsWorked = true; // later failures are outages, not a blocking proxy
       failures = 0;
       limits = f.limits || limits;
       online = !!f.online;
@@ -551,7 +552,7 @@
   function connect() {
     if (closedForGood || !session) return;
     clearTimeout(retryTimer);
-    if (forceSse || (failures >= 3 && !everOpened)) return connectSse();
+    if (useSse) return connectSse();
     transport = 'ws';
     var sock;
     try {
@@ -559,8 +560,9 @@
     } catch (e) { return connectSse(); }
     ws = sock;
     sock.onopen = function () {
-      everOpened = true;
       sock.send(JSON.stringify({ type: 'hello', session: session, lang: lang }));
+      // An open socket without a welcome (a proxy that swallows frames) counts as failed.
+      setTimeout(function () { if (ws === sock && !ready) sock.close(4000, 'no welcome'); }, 10000);
     };
     sock.onmessage = function (e) {
       var f;
@@ -573,6 +575,9 @@
       lost();
       if (e.code === 4404) { closedForGood = true; conn.textContent = T.unavailable; return; }
       failures++;
+      // Three failed attempts without ever getting a welcome: WebSockets are blocked on
+      // this network; use the SSE/REST fallback for the rest of this page.
+      if (!wsWorked && failures >= 3) useSse = true;
       schedule(e.code === 4429 ? 30000 : 0);
     };
   }
@@ -594,7 +599,6 @@
       .then(function (r) {
         if (r.status === 404) { closedForGood = true; conn.textContent = T.unavailable; throw new Error('gone'); }
         if (!r.ok || !r.body) throw new Error('status ' + r.status);
-        everOpened = true;
         var reader = r.body.getReader(), dec = new TextDecoder(), buf = '';
         function pump() {
           return reader.read().then(function (chunk) {
@@ -657,6 +661,7 @@
       if (open) { open = false; openPanel(true); }
     }
   }
-  window.loketChat = { open: function () { openPanel(false); }, close: closePanel, version: 1 };
+  window.loketChat = { open: function () { openPanel(false); }, close: closePanel, version: 1,
+    state: function () { return { transport: transport, ready: ready, session: !!session }; } };
   if (document.body) mount(); else document.addEventListener('DOMContentLoaded', mount);
 })();
