@@ -507,7 +507,15 @@ fn import_batch(
             .filter(messages::id.eq(&mid))
             .count()
             .get_result(c)?;
-        if exists > 0 {
+        // The same original under the same key is the same message, whatever its id.
+        let same_content: i64 = messages::table
+            .filter(messages::tenant_id.eq(&tid))
+            .filter(messages::channel.eq(l.channel.as_str()))
+            .filter(messages::idempotency_key.eq(&l.idempotency_key))
+            .filter(messages::raw_sha256.eq(&l.raw_sha256))
+            .count()
+            .get_result(c)?;
+        if exists > 0 || same_content > 0 {
             present += 1;
             continue;
         }

@@ -10,6 +10,7 @@
 //! are the outbox (consumers route by the tenant column) and `verify`, which are
 //! system operations, never reachable by a tenant's principal.
 
+pub mod accounts;
 pub mod audit;
 pub mod conn;
 mod ingest;
