@@ -2,9 +2,9 @@
 //! PostgreSQL.
 
 use loket_core::Role;
-use loket_server::{start, Settings};
+use loket_server::{Settings, start};
 use loket_store::testing::TestDb;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 struct App {
     base: String,
@@ -21,12 +21,34 @@ async fn spawn_app(db: TestDb, max_body: usize) -> App {
     settings.data_dir = db.dir.clone();
     settings.http.max_body_bytes = max_body;
     let store = db.store.clone();
-    let t = store.create_tenant("utrecht", "Gemeente Utrecht").await.expect("tenant");
-    let o = store.create_tenant("zeist", "Gemeente Zeist").await.expect("tenant");
-    let admin = store.create_token(t.id, "admin", Role::Admin).await.expect("token").secret;
-    let clerk = store.create_token(t.id, "clerk", Role::Clerk).await.expect("token").secret;
-    let auditor = store.create_token(t.id, "aud", Role::Auditor).await.expect("token").secret;
-    let other_admin = store.create_token(o.id, "admin", Role::Admin).await.expect("token").secret;
+    let t = store
+        .create_tenant("utrecht", "Gemeente Utrecht")
+        .await
+        .expect("tenant");
+    let o = store
+        .create_tenant("zeist", "Gemeente Zeist")
+        .await
+        .expect("tenant");
+    let admin = store
+        .create_token(t.id, "admin", Role::Admin)
+        .await
+        .expect("token")
+        .secret;
+    let clerk = store
+        .create_token(t.id, "clerk", Role::Clerk)
+        .await
+        .expect("token")
+        .secret;
+    let auditor = store
+        .create_token(t.id, "aud", Role::Auditor)
+        .await
+        .expect("token")
+        .secret;
+    let other_admin = store
+        .create_token(o.id, "admin", Role::Admin)
+        .await
+        .expect("token")
+        .secret;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let running = start(store, settings, listener).expect("start");
     App {
@@ -78,10 +100,15 @@ fn sms(id: &str, text: &str) -> Value {
 async fn assert_problem(r: reqwest::Response, status: u16) -> Value {
     assert_eq!(r.status().as_u16(), status);
     assert_eq!(
-        r.headers().get("content-type").and_then(|v| v.to_str().ok()),
+        r.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
         Some("application/problem+json")
     );
-    assert_eq!(r.headers().get("api-version").and_then(|v| v.to_str().ok()), Some("1.0.0"));
+    assert_eq!(
+        r.headers().get("api-version").and_then(|v| v.to_str().ok()),
+        Some("1.0.0")
+    );
     let body: Value = r.json().await.expect("json");
     assert_eq!(body["status"], status);
     assert!(body["type"].as_str().is_some() && body["title"].as_str().is_some());
@@ -91,7 +118,12 @@ async fn assert_problem(r: reqwest::Response, status: u16) -> Value {
 on_both!(ingest_201_then_200_same_message, |app: App| async move {
     let r1 = post_message(&app, &app.clerk, sms("p-1", "Hallo"), None).await;
     assert_eq!(r1.status().as_u16(), 201);
-    assert_eq!(r1.headers().get("api-version").and_then(|v| v.to_str().ok()), Some("1.0.0"));
+    assert_eq!(
+        r1.headers()
+            .get("api-version")
+            .and_then(|v| v.to_str().ok()),
+        Some("1.0.0")
+    );
     let m1: Value = r1.json().await.expect("json");
     let r2 = post_message(&app, &app.clerk, sms("p-1", "Hallo"), None).await;
     assert_eq!(r2.status().as_u16(), 200);
@@ -101,7 +133,11 @@ on_both!(ingest_201_then_200_same_message, |app: App| async move {
     let r3 = post_message(&app, &app.clerk, sms("p-2", "x"), Some("k-1")).await;
     let r4 = post_message(&app, &app.clerk, sms("p-3", "x"), Some("k-1")).await;
     assert_eq!(r3.status().as_u16(), 201);
-    assert_eq!(r4.status().as_u16(), 201, "same key, other bytes: new message flagged key_conflict");
+    assert_eq!(
+        r4.status().as_u16(),
+        201,
+        "same key, other bytes: new message flagged key_conflict"
+    );
     let m4: Value = r4.json().await.expect("json");
     assert_eq!(m4["flags"], json!(["key_conflict"]));
 });
@@ -109,94 +145,232 @@ on_both!(ingest_201_then_200_same_message, |app: App| async move {
 on_both!(errors_are_problem_details, |app: App| async move {
     let r = post_message(&app, "lkt_wrong", sms("p", "x"), None).await;
     assert_problem(r, 401).await;
-    let r = client().post(format!("{}/api/v1/messages", app.base)).json(&sms("p", "x")).send().await.expect("send");
+    let r = client()
+        .post(format!("{}/api/v1/messages", app.base))
+        .json(&sms("p", "x"))
+        .send()
+        .await
+        .expect("send");
     assert_problem(r, 401).await;
     let r = post_message(&app, &app.auditor, sms("p", "x"), None).await;
     assert_problem(r, 403).await;
-    let r = post_message(&app, &app.clerk, json!({"channel": "fax", "from": {"address": "x"}, "text": "x"}), None).await;
+    let r = post_message(
+        &app,
+        &app.clerk,
+        json!({"channel": "fax", "from": {"address": "x"}, "text": "x"}),
+        None,
+    )
+    .await;
     let p = assert_problem(r, 400).await;
     assert!(p["detail"].as_str().unwrap_or_default().contains("fax"));
     let big = "x".repeat(2 << 20);
     let r = post_message(&app, &app.clerk, sms("big", &big), None).await;
     assert_problem(r, 413).await;
-    let r = client().get(format!("{}/api/v1/nothing", app.base)).send().await.expect("send");
+    let r = client()
+        .get(format!("{}/api/v1/nothing", app.base))
+        .send()
+        .await
+        .expect("send");
     assert_problem(r, 404).await;
-    let count = app.db.store.message_count(app.db.store.tenant_by_slug("utrecht").await.expect("t").expect("t").id).await.expect("count");
+    let count = app
+        .db
+        .store
+        .message_count(
+            app.db
+                .store
+                .tenant_by_slug("utrecht")
+                .await
+                .expect("t")
+                .expect("t")
+                .id,
+        )
+        .await
+        .expect("count");
     assert_eq!(count, 0, "nothing is stored on refusal");
 });
 
 on_both!(tenants_are_isolated_over_http, |app: App| async move {
-    let m: Value = post_message(&app, &app.clerk, sms("p-1", "geheim"), None).await.json().await.expect("json");
+    let m: Value = post_message(&app, &app.clerk, sms("p-1", "geheim"), None)
+        .await
+        .json()
+        .await
+        .expect("json");
     let id = m["id"].as_str().expect("id");
     let conv = m["conversation_id"].as_str().expect("conv");
-    let r = client().get(format!("{}/api/v1/messages/{id}", app.base)).bearer_auth(&app.other_admin).send().await.expect("send");
+    let r = client()
+        .get(format!("{}/api/v1/messages/{id}", app.base))
+        .bearer_auth(&app.other_admin)
+        .send()
+        .await
+        .expect("send");
     assert_problem(r, 404).await;
-    let r = client().get(format!("{}/api/v1/conversations/{conv}", app.base)).bearer_auth(&app.other_admin).send().await.expect("send");
+    let r = client()
+        .get(format!("{}/api/v1/conversations/{conv}", app.base))
+        .bearer_auth(&app.other_admin)
+        .send()
+        .await
+        .expect("send");
     assert_problem(r, 404).await;
-    let r = client().post(format!("{}/api/v1/conversations/{conv}/replies", app.base)).bearer_auth(&app.other_admin).json(&json!({"text": "hoi"})).send().await.expect("send");
+    let r = client()
+        .post(format!("{}/api/v1/conversations/{conv}/replies", app.base))
+        .bearer_auth(&app.other_admin)
+        .json(&json!({"text": "hoi"}))
+        .send()
+        .await
+        .expect("send");
     assert_problem(r, 404).await;
-    let r = client().get(format!("{}/api/v1/conversations/{conv}", app.base)).bearer_auth(&app.admin).send().await.expect("send");
+    let r = client()
+        .get(format!("{}/api/v1/conversations/{conv}", app.base))
+        .bearer_auth(&app.admin)
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
 });
 
-on_both!(replies_are_queued_in_the_conversation, |app: App| async move {
-    let m: Value = post_message(&app, &app.clerk, sms("p-1", "Vraag"), None).await.json().await.expect("json");
-    let conv = m["conversation_id"].as_str().expect("conv");
-    let r = client().post(format!("{}/api/v1/conversations/{conv}/replies", app.base)).bearer_auth(&app.clerk).json(&json!({"text": "Antwoord"})).send().await.expect("send");
-    assert_eq!(r.status().as_u16(), 201);
-    let reply: Value = r.json().await.expect("json");
-    assert_eq!(reply["status"], "queued");
-    assert_eq!(reply["direction"], "outbound");
-    assert_eq!(reply["channel"], "sms");
-    let c: Value = client().get(format!("{}/api/v1/conversations/{conv}", app.base)).bearer_auth(&app.clerk).send().await.expect("send").json().await.expect("json");
-    assert_eq!(c["messages"].as_array().map(|a| a.len()), Some(2));
-});
-
-on_both!(http_import_requires_admin_and_own_tenant, |app: App| async move {
-    // Build a valid line by exporting a message from the tenant.
-    post_message(&app, &app.clerk, sms("p-1", "x"), None).await;
-    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
-    struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-    impl std::io::Write for W {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> { self.0.lock().expect("l").extend_from_slice(b); Ok(b.len()) }
-        fn flush(&mut self) -> std::io::Result<()> { Ok(()) }
+on_both!(
+    replies_are_queued_in_the_conversation,
+    |app: App| async move {
+        let m: Value = post_message(&app, &app.clerk, sms("p-1", "Vraag"), None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        let conv = m["conversation_id"].as_str().expect("conv");
+        let r = client()
+            .post(format!("{}/api/v1/conversations/{conv}/replies", app.base))
+            .bearer_auth(&app.clerk)
+            .json(&json!({"text": "Antwoord"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(r.status().as_u16(), 201);
+        let reply: Value = r.json().await.expect("json");
+        assert_eq!(reply["status"], "queued");
+        assert_eq!(reply["direction"], "outbound");
+        assert_eq!(reply["channel"], "sms");
+        let c: Value = client()
+            .get(format!("{}/api/v1/conversations/{conv}", app.base))
+            .bearer_auth(&app.clerk)
+            .send()
+            .await
+            .expect("send")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(c["messages"].as_array().map(|a| a.len()), Some(2));
     }
-    app.db.store.export_jsonl(None, Box::new(W(buf.clone()))).await.expect("export");
-    let line = String::from_utf8(buf.lock().expect("l").clone()).expect("utf8");
-    let parsed: Value = serde_json::from_str(line.trim()).expect("json");
-    let fresh = line
-        .replace(parsed["id"].as_str().expect("id"), &loket_core::MessageId::new().to_string())
-        .replace(parsed["idempotency_key"].as_str().expect("key"), "imported-key-1");
-    let post = |token: String, body: String| {
-        let base = app.base.clone();
-        async move { client().post(format!("{base}/api/v1/imports")).bearer_auth(token).body(body).send().await.expect("send") }
-    };
-    assert_problem(post(app.clerk.clone(), fresh.clone()).await, 403).await;
-    assert_problem(post("nope".into(), fresh.clone()).await, 401).await;
-    assert_problem(post(app.other_admin.clone(), fresh.clone()).await, 404).await;
-    let bad = format!("{fresh}{{broken\n");
-    let p = assert_problem(post(app.admin.clone(), bad).await, 422).await;
-    assert_eq!(p["errors"][0]["line"], 2);
-    let r = post(app.admin.clone(), fresh.clone()).await;
-    assert_eq!(r.status().as_u16(), 200);
-    let rep: Value = r.json().await.expect("json");
-    assert_eq!(rep["imported"], 1);
-    let again: Value = post(app.admin.clone(), fresh).await.json().await.expect("json");
-    assert_eq!(again["already_present"], 1);
-});
+);
+
+on_both!(
+    http_import_requires_admin_and_own_tenant,
+    |app: App| async move {
+        // Build a valid line by exporting a message from the tenant.
+        post_message(&app, &app.clerk, sms("p-1", "x"), None).await;
+        let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+        impl std::io::Write for W {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().expect("l").extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        app.db
+            .store
+            .export_jsonl(None, Box::new(W(buf.clone())))
+            .await
+            .expect("export");
+        let line = String::from_utf8(buf.lock().expect("l").clone()).expect("utf8");
+        let parsed: Value = serde_json::from_str(line.trim()).expect("json");
+        let fresh = line
+            .replace(
+                parsed["id"].as_str().expect("id"),
+                &loket_core::MessageId::new().to_string(),
+            )
+            .replace(
+                parsed["idempotency_key"].as_str().expect("key"),
+                "imported-key-1",
+            );
+        let post = |token: String, body: String| {
+            let base = app.base.clone();
+            async move {
+                client()
+                    .post(format!("{base}/api/v1/imports"))
+                    .bearer_auth(token)
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("send")
+            }
+        };
+        assert_problem(post(app.clerk.clone(), fresh.clone()).await, 403).await;
+        assert_problem(post("nope".into(), fresh.clone()).await, 401).await;
+        assert_problem(post(app.other_admin.clone(), fresh.clone()).await, 404).await;
+        let bad = format!("{fresh}{{broken\n");
+        let p = assert_problem(post(app.admin.clone(), bad).await, 422).await;
+        assert_eq!(p["errors"][0]["line"], 2);
+        let r = post(app.admin.clone(), fresh.clone()).await;
+        assert_eq!(r.status().as_u16(), 200);
+        let rep: Value = r.json().await.expect("json");
+        assert_eq!(rep["imported"], 1);
+        let again: Value = post(app.admin.clone(), fresh)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(again["already_present"], 1);
+    }
+);
 
 on_both!(health_metrics_openapi, |app: App| async move {
-    let r = client().get(format!("{}/health/live", app.base)).send().await.expect("send");
+    let r = client()
+        .get(format!("{}/health/live", app.base))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
-    let r = client().get(format!("{}/health/ready", app.base)).send().await.expect("send");
+    let r = client()
+        .get(format!("{}/health/ready", app.base))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(r.status().as_u16(), 200);
     post_message(&app, &app.clerk, sms("p-1", "x"), None).await;
-    let metrics = client().get(format!("{}/metrics", app.base)).send().await.expect("send").text().await.expect("text");
-    assert!(metrics.contains("loket_messages_ingested_total{channel=\"sms\",duplicate=\"false\"} 1"), "{metrics}");
+    let metrics = client()
+        .get(format!("{}/metrics", app.base))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains("loket_messages_ingested_total{channel=\"sms\",duplicate=\"false\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("loket_http_requests_total"));
-    let doc: Value = client().get(format!("{}/api/v1/openapi.json", app.base)).send().await.expect("send").json().await.expect("json");
-    assert!(doc["openapi"].as_str().unwrap_or_default().starts_with("3."));
-    for p in ["/api/v1/messages", "/api/v1/conversations/{id}/replies", "/api/v1/imports"] {
+    let doc: Value = client()
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("3.")
+    );
+    for p in [
+        "/api/v1/messages",
+        "/api/v1/conversations/{id}/replies",
+        "/api/v1/imports",
+    ] {
         assert!(doc["paths"][p].is_object(), "{p} missing in OpenAPI");
     }
 });

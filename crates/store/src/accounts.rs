@@ -12,9 +12,8 @@ use crate::models::{ConversationRow, parse, ts, utc};
 use crate::queries::OutboxKind;
 use crate::schema::{contacts, conversations, messages, tenants};
 use crate::{Result, Store, StoreError};
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::Duration;
 use diesel::prelude::*;
 use loket_core::{
@@ -182,7 +181,10 @@ pub fn normalize_username(u: &str) -> String {
 /// Hashes a password with argon2id (m=19 MiB, t=2, p=1: the argon2 crate's default, the
 /// OWASP minimum).
 pub fn hash_password(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    let salt = SaltString::encode_b64(&bytes)
+        .map_err(|e| StoreError::Invalid(format!("cannot encode salt: {e}")))?;
     Argon2::default()
         .hash_password(password.as_bytes(), &salt)
         .map(|h| h.to_string())
@@ -717,7 +719,14 @@ impl Store {
                 &AuditSubject::new("conversation", conversation),
                 &serde_json::json!({"assignee": user_id}).to_string(),
             )?;
-            append_outbox(c, ctx, &tid, OutboxKind::ConversationChanged, None, Some(&cid))?;
+            append_outbox(
+                c,
+                ctx,
+                &tid,
+                OutboxKind::ConversationChanged,
+                None,
+                Some(&cid),
+            )?;
             Ok(())
         })
         .await
@@ -731,8 +740,8 @@ impl Store {
         label: &str,
         add: bool,
     ) -> Result<bool> {
-        let label =
-            valid_label(label).ok_or_else(|| StoreError::Invalid("a label has 1–40 characters".into()))?;
+        let label = valid_label(label)
+            .ok_or_else(|| StoreError::Invalid("a label has 1–40 characters".into()))?;
         let p = principal.clone();
         self.write(move |c, ctx| {
             let tid = p.tenant.to_string();
@@ -778,7 +787,14 @@ impl Store {
                     &serde_json::json!({ if add { "label_added" } else { "label_removed" }: label })
                         .to_string(),
                 )?;
-                append_outbox(c, ctx, &tid, OutboxKind::ConversationChanged, None, Some(&cid))?;
+                append_outbox(
+                    c,
+                    ctx,
+                    &tid,
+                    OutboxKind::ConversationChanged,
+                    None,
+                    Some(&cid),
+                )?;
             }
             Ok(changed)
         })
@@ -862,15 +878,19 @@ impl Store {
                 let id = id.to_string();
                 if q.oldest_first {
                     query = query.filter(
-                        conversations::last_message_at.gt(at).or(conversations::last_message_at
-                            .eq(at)
-                            .and(conversations::id.gt(id))),
+                        conversations::last_message_at
+                            .gt(at)
+                            .or(conversations::last_message_at
+                                .eq(at)
+                                .and(conversations::id.gt(id))),
                     );
                 } else {
                     query = query.filter(
-                        conversations::last_message_at.lt(at).or(conversations::last_message_at
-                            .eq(at)
-                            .and(conversations::id.lt(id))),
+                        conversations::last_message_at
+                            .lt(at)
+                            .or(conversations::last_message_at
+                                .eq(at)
+                                .and(conversations::id.lt(id))),
                     );
                 }
             }
@@ -899,8 +919,14 @@ impl Store {
                 let ls: Vec<(String, String)> = conversation_labels::table
                     .filter(conversation_labels::tenant_id.eq(&tid))
                     .filter(conversation_labels::conversation_id.eq_any(&ids))
-                    .order((conversation_labels::conversation_id, conversation_labels::label))
-                    .select((conversation_labels::conversation_id, conversation_labels::label))
+                    .order((
+                        conversation_labels::conversation_id,
+                        conversation_labels::label,
+                    ))
+                    .select((
+                        conversation_labels::conversation_id,
+                        conversation_labels::label,
+                    ))
                     .load(c)?;
                 for (cid, l) in ls {
                     labels.entry(cid).or_default().push(l);
@@ -974,7 +1000,10 @@ impl Store {
                 .collect();
             let toks: Vec<(String, String)> = crate::schema::api_tokens::table
                 .filter(crate::schema::api_tokens::tenant_id.eq(&tid))
-                .select((crate::schema::api_tokens::id, crate::schema::api_tokens::name))
+                .select((
+                    crate::schema::api_tokens::id,
+                    crate::schema::api_tokens::name,
+                ))
                 .load(c)?;
             out.extend(toks.into_iter().map(|(id, n)| (format!("token:{id}"), n)));
             Ok(out)
