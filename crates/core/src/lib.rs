@@ -8,6 +8,7 @@ pub mod live;
 pub mod message;
 pub mod principal;
 pub mod tenant;
+pub mod tone;
 
 pub use audit::{AuditAction, AuditEvent, AuditSubject, ChainFault, GENESIS_HASH, check_chain};
 pub use hash::sha256_hex;

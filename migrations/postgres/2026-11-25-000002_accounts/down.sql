@@ -1,0 +1,11 @@
+DROP TRIGGER users_fixed_identity ON users;
+DROP FUNCTION loket_user_identity_fixed();
+DROP TRIGGER users_no_delete ON users;
+DROP INDEX conversations_assignee_list;
+DROP INDEX conversations_channel_list;
+DROP INDEX conversations_status_list;
+DROP TABLE conversation_reads;
+DROP TABLE conversation_labels;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE users;

@@ -1,0 +1,10 @@
+DROP TRIGGER users_fixed_identity;
+DROP TRIGGER users_no_delete;
+DROP INDEX conversations_assignee_list;
+DROP INDEX conversations_channel_list;
+DROP INDEX conversations_status_list;
+DROP TABLE conversation_reads;
+DROP TABLE conversation_labels;
+DROP TABLE login_failures;
+DROP TABLE sessions;
+DROP TABLE users;
