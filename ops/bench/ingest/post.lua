@@ -1,0 +1,24 @@
+-- wrk script: one new chat message per request, each with a unique provider id.
+local counter = 0
+local thread_id = 0
+local threads = {}
+
+function setup(thread)
+  thread:set("tid", #threads)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  token = os.getenv("LOKET_TOKEN")
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. token
+end
+
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"channel":"webchat","from":{"address":"session:%d"},"text":"Goedemiddag, ik heb een vraag over mijn vergunning %d","provider_message_id":"wrk-%d-%d"}',
+    counter % 500, counter, tid, counter)
+  return wrk.format(nil, "/api/v1/messages", nil, body)
+end
