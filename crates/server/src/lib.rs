@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod inbox;
 pub mod metrics;
 pub mod problem;
 pub mod relay;
@@ -217,6 +218,7 @@ pub fn start(
                 web::post().to(routes::api::post_reply),
             )
             .route("/api/v1/imports", web::post().to(routes::api::post_import))
+            .configure(inbox::configure)
             .route("/api/{tail:.*}", web::route().to(routes::api::not_found))
             .configure(|c| loket_webchat::configure(c, webchat.clone()))
             .route(

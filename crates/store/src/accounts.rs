@@ -801,6 +801,24 @@ impl Store {
         .await
     }
 
+    /// The user a conversation is assigned to.
+    pub async fn conversation_assignee(
+        &self,
+        tenant: TenantId,
+        conversation: ConversationId,
+    ) -> Result<Option<String>> {
+        self.read(move |c| {
+            let a: Option<Option<String>> = conversations::table
+                .filter(conversations::tenant_id.eq(tenant.to_string()))
+                .filter(conversations::id.eq(conversation.to_string()))
+                .select(conversations::assignee)
+                .first(c)
+                .optional()?;
+            Ok(a.flatten())
+        })
+        .await
+    }
+
     /// The labels of a conversation, sorted.
     pub async fn conversation_labels(
         &self,

@@ -402,7 +402,9 @@ impl utoipa::Modify for BearerAuth {
 
 pub async fn openapi() -> HttpResponse {
     use utoipa::OpenApi;
-    HttpResponse::Ok().json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(crate::inbox::api::InboxApiDoc::openapi());
+    HttpResponse::Ok().json(doc)
 }
 
 /// Unknown routes under /api answer with problem details too.
