@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Search benchmark: loket-search (tantivy) vs PostgreSQL FTS vs SQLite FTS5, same corpus,
+# same machine, one run. Usage:
+#   ops/bench/search/run.sh [MESSAGES (default 1000000)] [CLIENTS (default 4)]
+# Needs PostgreSQL at 127.0.0.1:5432 db `test` (LOKET_BENCH_POSTGRES_URL to override).
+# Results: $OUT (default target/bench-search)/{tantivy,pg,sqlite,latency}.json + summary.md
+set -euo pipefail
+N=${1:-1000000}
+CLIENTS=${2:-4}
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+OUT=${OUT:-$ROOT/target/bench-search}
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+HERE="$ROOT/ops/bench/search"
+mkdir -p "$OUT"
+bash "$ROOT/ops/ci/install-search.sh"
+
+echo "== corpus: $N messages, 1000 queries (fixed seed)"
+python3 "$HERE/gen_corpus.py" --n "$N" --out "$OUT"
+
+echo "== build (dev profile, loket-search at opt-level 3, dependencies at the workspace's opt-level 2)"
+(cd "$ROOT" && cargo build -q -p loket-search --examples \
+  --config 'profile.dev.package.loket-search.opt-level=3')
+
+echo "== tantivy"
+"$TARGET/debug/examples/search_bench" "$OUT/corpus.jsonl" "$OUT/queries.jsonl" "$OUT/tantivy-index" "$CLIENTS" | tee "$OUT/tantivy.json"
+rm -rf "$OUT/tantivy-index"
+echo "== SQLite FTS5"
+python3 "$HERE/sql_bench.py" sqlite --dir "$OUT" --clients "$CLIENTS" | tee "$OUT/sqlite.json"
+rm -f "$OUT/fts5.db"*
+echo "== PostgreSQL FTS"
+python3 "$HERE/sql_bench.py" pg --dir "$OUT" --clients "$CLIENTS" | tee "$OUT/pg.json"
+echo "== ingest -> searchable (real store and indexer)"
+"$TARGET/debug/examples/latency_bench" 200 | tee "$OUT/latency.json"
+python3 "$HERE/report.py" "$OUT" "$N" "$CLIENTS" | tee "$OUT/summary.md"
