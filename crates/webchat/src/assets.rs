@@ -1,7 +1,7 @@
 //! The widget's own assets and the demo page, compiled into the binary.
 
-use actix_web::http::header;
 use actix_web::HttpResponse;
+use actix_web::http::header;
 
 pub(crate) const WIDGET_JS: &str = include_str!("../assets/widget.js");
 pub(crate) const WIDGET_CSS: &str = include_str!("../assets/widget.css");

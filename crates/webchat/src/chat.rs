@@ -2,9 +2,7 @@
 
 use crate::config::{TenantChatConfig, WebchatConfig};
 use crate::presence::{self, ClerkPresence};
-use crate::protocol::{
-    self, ChatMessage, Limits, MessageEvent, Refusal, RefusalCode, ServerFrame,
-};
+use crate::protocol::{self, ChatMessage, Limits, MessageEvent, Refusal, RefusalCode, ServerFrame};
 use crate::ratelimit::{Buckets, ConnectionCounter, ConnectionSlot, PrefixHasher, PrefixKey};
 use crate::router::Router;
 use loket_core::{
@@ -269,7 +267,8 @@ impl WebchatState {
                 .with_id(id));
             }
         };
-        self.check_rate(session, prefix).map_err(|r| r.with_id(id))?;
+        self.check_rate(session, prefix)
+            .map_err(|r| r.with_id(id))?;
 
         let mut text = event.text.clone();
         if let Some(r) = &reply_to {
@@ -333,7 +332,8 @@ impl WebchatState {
             )
             .with_id(id));
         };
-        self.check_rate(session, prefix).map_err(|r| r.with_id(id))?;
+        self.check_rate(session, prefix)
+            .map_err(|r| r.with_id(id))?;
         let filename = filename.map(clean_filename).filter(|f| !f.is_empty());
         let text = filename.clone().unwrap_or_else(|| "bijlage".to_owned());
         let mut inbound = Inbound::new(
@@ -374,7 +374,10 @@ impl WebchatState {
         ids: &[String],
     ) -> Result<usize, Refusal> {
         if ids.len() > 500 {
-            return Err(Refusal::new(RefusalCode::BadFrame, "at most 500 ids at once"));
+            return Err(Refusal::new(
+                RefusalCode::BadFrame,
+                "at most 500 ids at once",
+            ));
         }
         let store = &self.inner.store;
         let conv = store
@@ -384,7 +387,10 @@ impl WebchatState {
         let mut marked = 0;
         for id in ids {
             let Ok(mid) = id.parse::<MessageId>() else {
-                return Err(Refusal::new(RefusalCode::UnknownMessage, "not a message id"));
+                return Err(Refusal::new(
+                    RefusalCode::UnknownMessage,
+                    "not a message id",
+                ));
             };
             let msg = store.message(tenant.id, mid).await.map_err(unavailable)?;
             // A message of another conversation is treated as unknown: the session must
@@ -459,6 +465,7 @@ fn clean_filename(name: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -474,7 +481,10 @@ mod tests {
 
     #[test]
     fn filenames_are_cleaned() {
-        assert_eq!(clean_filename("C:\\Users\\jan\\paspoort.pdf"), "paspoort.pdf");
+        assert_eq!(
+            clean_filename("C:\\Users\\jan\\paspoort.pdf"),
+            "paspoort.pdf"
+        );
         assert_eq!(clean_filename("../../etc/passwd"), "passwd");
         assert_eq!(clean_filename("a\u{0}b.png"), "ab.png");
     }

@@ -207,6 +207,7 @@ pub struct TenantChatOverride {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

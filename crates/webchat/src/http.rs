@@ -3,12 +3,12 @@
 //! The session secret travels in the `X-Loket-Session` header (never in a URL, so it
 //! does not end up in access logs); the widget reads the SSE stream with `fetch`.
 
-use crate::chat::{too_large, SessionId, WebchatState};
+use crate::chat::{SessionId, WebchatState, too_large};
 use crate::protocol::{ClientFrame, Refusal, RefusalCode, ServerFrame};
 use crate::ws::TenantQuery;
-use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
 use futures_util::StreamExt;
 use loket_core::{ConversationId, LiveEvent, Tenant};
 use serde::Deserialize;
@@ -190,7 +190,10 @@ pub(crate) async fn post_received(
         Err(r) => return problem(&r),
     };
     let Ok(b) = serde_json::from_slice::<ReceivedBody>(&body) else {
-        return problem(&Refusal::new(RefusalCode::BadFrame, "expected {\"ids\": [...]}"));
+        return problem(&Refusal::new(
+            RefusalCode::BadFrame,
+            "expected {\"ids\": [...]}",
+        ));
     };
     match state.received(&tenant, &session, &b.ids).await {
         Ok(_) => HttpResponse::NoContent().insert_header(cors()).finish(),
@@ -320,7 +323,11 @@ pub(crate) async fn events(
         let _slot = slot;
         let mut shown: HashSet<_> = ids.into_iter().collect();
         let mut online = online;
-        if out_tx.send(sse("welcome", &welcome.to_json())).await.is_err() {
+        if out_tx
+            .send(sse("welcome", &welcome.to_json()))
+            .await
+            .is_err()
+        {
             return;
         }
         let deadline = tokio::time::sleep(max);
@@ -382,15 +389,24 @@ pub(crate) async fn events(
                     {
                         let conv: ConversationId = c.id;
                         registration = Some(state.router().register(tenant.id, conv, ev_tx.clone()));
+                        // Show what was stored before the registration (e.g. a quick reply).
+                        if let Ok((_, messages)) = state.history(&tenant, &session).await {
+                            for (id, message) in messages {
+                                if shown.insert(id) {
+                                    let f = sse("message", &ServerFrame::Message { message }.to_json());
+                                    if out_tx.send(f).await.is_err() {
+                                        return;
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
         }
     });
     let stream = futures_util::stream::unfold(out_rx, |mut rx| async move {
-        rx.recv()
-            .await
-            .map(|b| (Ok::<_, actix_web::Error>(b), rx))
+        rx.recv().await.map(|b| (Ok::<_, actix_web::Error>(b), rx))
     });
     HttpResponse::Ok()
         .content_type("text/event-stream")

@@ -10,7 +10,7 @@
 //! protocol is described in `docs/webchat-protocol.md`.
 //!
 //! The lead wires it with:
-//! ```ignore
+//! ```text
 //! let state = loket_webchat::WebchatState::new(store, bus, cfg.webchat);
 //! App::new().configure(|c| loket_webchat::configure(c, state.clone()))
 //! ```

@@ -1,7 +1,9 @@
 //! Is anybody online? Office hours (Europe/Amsterdam) and clerk presence.
 
 use crate::config::{OfficeHours, OnlineRule, TenantChatConfig};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc, Weekday};
+use chrono::{
+    DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc, Weekday,
+};
 use loket_core::TenantId;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -48,7 +50,11 @@ impl ClerkPresence {
 
     /// Clerks currently present for the tenant.
     pub fn count(&self, tenant: TenantId) -> usize {
-        let counts = self.inner.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let counts = self
+            .inner
+            .counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         counts.get(&tenant).copied().unwrap_or(0)
     }
 
@@ -59,7 +65,11 @@ impl ClerkPresence {
 
     fn add(&self, tenant: TenantId, delta: isize) {
         {
-            let mut counts = self.inner.counts.lock().unwrap_or_else(PoisonError::into_inner);
+            let mut counts = self
+                .inner
+                .counts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             let entry = counts.entry(tenant).or_insert(0);
             *entry = entry.saturating_add_signed(delta);
             if *entry == 0 {
@@ -164,6 +174,7 @@ pub fn secs_to_next_minute(now: DateTime<Utc>) -> u64 {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -221,7 +221,9 @@ impl Refusal {
             id: self.id.clone(),
             code: self.code,
             detail: self.detail.clone(),
-            retry_after_ms: self.retry_after.map(|d| d.as_millis().min(u128::from(u64::MAX)) as u64),
+            retry_after_ms: self
+                .retry_after
+                .map(|d| d.as_millis().min(u128::from(u64::MAX)) as u64),
         }
     }
 }
@@ -238,8 +240,7 @@ pub fn valid_client_id(id: &str) -> bool {
 /// A session secret: 32–128 characters of base64url (the widget makes 32 random bytes).
 pub fn valid_session_secret(s: &str) -> bool {
     (32..=128).contains(&s.len())
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
@@ -312,7 +313,9 @@ pub fn chat_message(m: &Message) -> Option<ChatMessage> {
             Direction::Outbound => "out",
         },
         text: m.text.clone(),
-        at: m.received_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        at: m
+            .received_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         status: m.status.map(|s| s.as_str()),
         attachments: m
             .attachments
@@ -328,6 +331,7 @@ pub fn chat_message(m: &Message) -> Option<ChatMessage> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
@@ -373,8 +377,14 @@ mod tests {
 
     #[test]
     fn attachment_type_from_content() {
-        assert_eq!(sniff_attachment_type(b"%PDF-1.7\n"), Some("application/pdf"));
-        assert_eq!(sniff_attachment_type(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("image/jpeg"));
+        assert_eq!(
+            sniff_attachment_type(b"%PDF-1.7\n"),
+            Some("application/pdf")
+        );
+        assert_eq!(
+            sniff_attachment_type(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some("image/jpeg")
+        );
         assert_eq!(
             sniff_attachment_type(b"\x89PNG\r\n\x1a\n...."),
             Some("image/png")

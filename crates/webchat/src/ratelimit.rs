@@ -185,6 +185,7 @@ impl Drop for ConnectionSlot {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -203,7 +204,10 @@ mod tests {
         let v6b = h.key_of(Some("2001:db8:1:ffff::1".parse().unwrap()));
         assert_eq!(v6a, v6b);
         // Another process (another key) yields unrelated keys.
-        assert_ne!(PrefixHasher::new().key_of(Some("192.0.2.10".parse().unwrap())), a);
+        assert_ne!(
+            PrefixHasher::new().key_of(Some("192.0.2.10".parse().unwrap())),
+            a
+        );
     }
 
     #[test]

@@ -2,10 +2,10 @@
 
 use crate::chat::{SessionId, WebchatState};
 use crate::http::client_addr;
-use crate::protocol::{close, ClientFrame, RefusalCode, ServerFrame};
+use crate::protocol::{ClientFrame, RefusalCode, ServerFrame, close};
 use crate::ratelimit::PrefixKey;
 use crate::router::Registration;
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
 use loket_core::{ConversationId, LiveEvent, MessageId, Tenant};
 use serde::Deserialize;

@@ -2,7 +2,7 @@
 //! an outbox → live-bus relay (the server crate runs the real one) and an HTTP server.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use actix_web::{web, App, HttpResponse, HttpServer};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use loket_core::{LiveBus, LiveEvent, Outbound, Principal, TenantId};
 use loket_store::Store;
 use loket_webchat::{WebchatConfig, WebchatState};
@@ -76,7 +76,8 @@ async fn reply(
     };
     let p = Principal::system(*tenant, "test-clerk");
     match store.queue_outbound(&p, conv, Outbound::text(body)).await {
-        Ok(i) => HttpResponse::Created().json(serde_json::json!({"message_id": i.message_id.to_string()})),
+        Ok(i) => HttpResponse::Created()
+            .json(serde_json::json!({"message_id": i.message_id.to_string()})),
         Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
     }
 }
@@ -100,7 +101,12 @@ async fn messages(data: web::Data<(Store, TenantId)>) -> HttpResponse {
             let Ok(Some(m)) = store.message(*tenant, id).await else {
                 continue;
             };
-            let raw = store.raw_original(*tenant, id).await.ok().flatten().unwrap_or_default();
+            let raw = store
+                .raw_original(*tenant, id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or_default();
             out.push(serde_json::json!({
                 "id": m.id.to_string(),
                 "conversation_id": m.conversation_id.to_string(),
