@@ -43,7 +43,8 @@ Message-ID: <bench-{client}-{n}-{}@burger.example>\r\n\r\n",
         uuid_like(client, n)
     )
     .into_bytes();
-    let line = b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\r\n";
+    let line =
+        b"Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor.\r\n";
     while m.len() + line.len() < size {
         m.extend_from_slice(line);
     }
@@ -67,11 +68,18 @@ async fn main() {
     } else {
         db.clone()
     };
-    let store = Store::open(&url, StoreOptions::default()).await.expect("open store");
+    let store = Store::open(&url, StoreOptions::default())
+        .await
+        .expect("open store");
     let slug = format!("bench-{}", std::process::id());
     let tenant = store.create_tenant(&slug, "Bench").await.expect("tenant");
     store
-        .set_channel_setting(tenant.id, Channel::Email, "domains", serde_json::json!(["gemeente.example"]))
+        .set_channel_setting(
+            tenant.id,
+            Channel::Email,
+            "domains",
+            serde_json::json!(["gemeente.example"]),
+        )
         .await
         .expect("setting");
     let cfg = MailConfig {
@@ -79,7 +87,9 @@ async fn main() {
         ..MailConfig::default()
     };
     let (_tx, rx) = tokio::sync::watch::channel(false);
-    let handles = loket_mail::spawn(store.clone(), cfg.clone(), rx).await.expect("spawn");
+    let handles = loket_mail::spawn(store.clone(), cfg.clone(), rx)
+        .await
+        .expect("spawn");
     let addr = handles.smtp_local_addr().expect("addr");
 
     let per_client = total / clients;
@@ -120,7 +130,11 @@ async fn main() {
     }
     let elapsed = started.elapsed();
     lat.sort();
-    let pct = |p: f64| lat[((lat.len() as f64 * p).ceil() as usize).saturating_sub(1).min(lat.len() - 1)];
+    let pct = |p: f64| {
+        lat[((lat.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(lat.len() - 1)]
+    };
     let count = store.message_count(tenant.id).await.expect("count");
     assert_eq!(count as usize, lat.len(), "every 250 is a stored message");
     println!(

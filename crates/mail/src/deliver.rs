@@ -57,7 +57,11 @@ impl TenantMail {
     /// `true` for the tenant's own addresses and domains: never a reply target.
     pub fn is_own(&self, address: &str) -> bool {
         let base = thread::base_address(address);
-        if self.addresses.iter().any(|a| thread::base_address(a) == base) {
+        if self
+            .addresses
+            .iter()
+            .any(|a| thread::base_address(a) == base)
+        {
             return true;
         }
         if let Some(from) = &self.outbound.from
@@ -65,7 +69,8 @@ impl TenantMail {
         {
             return true;
         }
-        thread::domain_of(address).is_some_and(|d| self.domains.iter().any(|x| x.eq_ignore_ascii_case(&d)))
+        thread::domain_of(address)
+            .is_some_and(|d| self.domains.iter().any(|x| x.eq_ignore_ascii_case(&d)))
     }
 }
 
@@ -136,14 +141,20 @@ impl Directory {
     async fn lookup(&self, address: &str) -> (Option<TenantId>, Option<Instant>) {
         let st = self.state.read().await;
         let base = thread::base_address(address);
-        let t = st.addresses.get(&base).copied().or_else(|| {
-            thread::domain_of(address).and_then(|d| st.domains.get(&d).copied())
-        });
+        let t = st
+            .addresses
+            .get(&base)
+            .copied()
+            .or_else(|| thread::domain_of(address).and_then(|d| st.domains.get(&d).copied()));
         (t, st.loaded)
     }
 
     /// The tenant a recipient address belongs to, if any.
-    pub async fn tenant_for(&self, store: &Store, address: &str) -> Result<Option<TenantId>, MailError> {
+    pub async fn tenant_for(
+        &self,
+        store: &Store,
+        address: &str,
+    ) -> Result<Option<TenantId>, MailError> {
         let (found, loaded) = self.lookup(address).await;
         let age = loaded.map(|l| l.elapsed());
         let stale = age.is_none_or(|a| a > MAX_AGE);
@@ -210,7 +221,12 @@ pub async fn deliver(
         let hint = resolve_conversation(store, *tenant, &parsed).await?;
         let mut inbound = parsed.inbound.clone();
         inbound.conversation = hint;
-        out.push(store.ingest(*tenant, inbound).await.map_err(MailError::store)?);
+        out.push(
+            store
+                .ingest(*tenant, inbound)
+                .await
+                .map_err(MailError::store)?,
+        );
     }
     Ok(out)
 }

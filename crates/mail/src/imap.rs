@@ -78,7 +78,10 @@ pub enum AfterProcessing {
 impl ImapMailbox {
     pub fn cursor_id(&self) -> String {
         self.id.clone().unwrap_or_else(|| {
-            format!("{}@{}:{}/{}", self.username, self.host, self.port, self.mailbox)
+            format!(
+                "{}@{}:{}/{}",
+                self.username, self.host, self.port, self.mailbox
+            )
         })
     }
 
@@ -210,7 +213,10 @@ impl Poller {
             .max(Duration::from_secs(1));
         info!(mailbox = %self.mailbox.cursor_id(), idle, "IMAP connected");
         loop {
-            let mbox = session.select(&self.mailbox.mailbox).await.map_err(imap_err)?;
+            let mbox = session
+                .select(&self.mailbox.mailbox)
+                .await
+                .map_err(imap_err)?;
             let validity = i64::from(mbox.uid_validity.unwrap_or(0));
             let v_name = self.cursor_name("uidvalidity");
             let u_name = self.cursor_name("uid");
@@ -221,7 +227,10 @@ impl Poller {
                     warn!(mailbox = %self.mailbox.cursor_id(), "UIDVALIDITY changed; reading the mailbox again (duplicates are recognised)");
                 }
                 last_uid = 0;
-                self.store.save_cursor(&u_name, 0).await.map_err(MailError::store)?;
+                self.store
+                    .save_cursor(&u_name, 0)
+                    .await
+                    .map_err(MailError::store)?;
                 self.store
                     .save_cursor(&v_name, validity)
                     .await
@@ -280,7 +289,10 @@ impl Poller {
                     }
                     AfterProcessing::Move => {
                         let target = self.mailbox.move_to.as_deref().unwrap_or("Archive");
-                        session.uid_mv(uid.to_string(), target).await.map_err(imap_err)?;
+                        session
+                            .uid_mv(uid.to_string(), target)
+                            .await
+                            .map_err(imap_err)?;
                     }
                     AfterProcessing::Delete => {
                         let _: Vec<_> = session

@@ -81,7 +81,11 @@ pub async fn spawn(
         directory: directory.clone(),
         tls,
     });
-    tasks.push(tokio::spawn(smtp::serve(listener, receiver, shutdown.clone())));
+    tasks.push(tokio::spawn(smtp::serve(
+        listener,
+        receiver,
+        shutdown.clone(),
+    )));
 
     if let Some(relay) = cfg.relay.clone() {
         let transport = outbound::build_transport(&relay, &cfg.hostname)?;

@@ -46,7 +46,9 @@ pub(crate) fn build_transport(relay: &RelayConfig, hostname: &str) -> Result<Tra
     if let Some(user) = &relay.username {
         let password = match &relay.password_file {
             Some(p) => std::fs::read_to_string(p)
-                .map_err(|e| MailError::Config(format!("relay password_file {}: {e}", p.display())))?
+                .map_err(|e| {
+                    MailError::Config(format!("relay password_file {}: {e}", p.display()))
+                })?
                 .trim_end_matches(['\r', '\n'])
                 .to_owned(),
             None => String::new(),
@@ -132,23 +134,28 @@ impl Sender {
                 .map(|(s, _)| *s)
                 .collect();
             for seq in due {
-                let Some(p) = pending.get_mut(&seq) else { continue };
+                let Some(p) = pending.get_mut(&seq) else {
+                    continue;
+                };
                 p.attempts += 1;
                 let (tenant, message, attempts) = (p.tenant, p.message, p.attempts);
                 let result = self.attempt(tenant, message, attempts).await;
                 let done = match result {
                     Ok(Attempt::Sent) | Ok(Attempt::NotOurs) => true,
                     Ok(Attempt::Permanent(why)) => {
-                        self.status(tenant, message, DeliveryStatus::Failed, Some(why)).await;
+                        self.status(tenant, message, DeliveryStatus::Failed, Some(why))
+                            .await;
                         true
                     }
                     Ok(Attempt::Transient(why)) | Err(MailError::Outbound(why)) => {
                         if attempts >= self.relay.max_attempts.max(1) {
                             let why = format!("gave up after {attempts} attempts: {why}");
-                            self.status(tenant, message, DeliveryStatus::Failed, Some(why)).await;
+                            self.status(tenant, message, DeliveryStatus::Failed, Some(why))
+                                .await;
                             true
                         } else {
-                            self.status(tenant, message, DeliveryStatus::Retrying, Some(why)).await;
+                            self.status(tenant, message, DeliveryStatus::Retrying, Some(why))
+                                .await;
                             let delay = backoff(self.relay.retry_base_secs, attempts);
                             if let Some(p) = pending.get_mut(&seq) {
                                 p.due = Instant::now() + delay;
@@ -196,7 +203,13 @@ impl Sender {
         }
     }
 
-    async fn status(&self, tenant: TenantId, message: MessageId, status: DeliveryStatus, detail: Option<String>) {
+    async fn status(
+        &self,
+        tenant: TenantId,
+        message: MessageId,
+        status: DeliveryStatus,
+        detail: Option<String>,
+    ) {
         if let Err(e) = self
             .store
             .append_message_status(tenant, message, status, detail, None)
@@ -206,8 +219,18 @@ impl Sender {
         }
     }
 
-    async fn attempt(&self, tenant: TenantId, id: MessageId, attempt: u32) -> Result<Attempt, MailError> {
-        let Some(msg) = self.store.message(tenant, id).await.map_err(MailError::store)? else {
+    async fn attempt(
+        &self,
+        tenant: TenantId,
+        id: MessageId,
+        attempt: u32,
+    ) -> Result<Attempt, MailError> {
+        let Some(msg) = self
+            .store
+            .message(tenant, id)
+            .await
+            .map_err(MailError::store)?
+        else {
             return Ok(Attempt::NotOurs);
         };
         if msg.channel != Channel::Email
@@ -216,7 +239,15 @@ impl Sender {
         {
             return Ok(Attempt::NotOurs);
         }
-        if matches!(msg.status, Some(DeliveryStatus::Sent | DeliveryStatus::Failed | DeliveryStatus::Delivered | DeliveryStatus::Read)) {
+        if matches!(
+            msg.status,
+            Some(
+                DeliveryStatus::Sent
+                    | DeliveryStatus::Failed
+                    | DeliveryStatus::Delivered
+                    | DeliveryStatus::Read
+            )
+        ) {
             return Ok(Attempt::NotOurs);
         }
         let settings = self.directory.tenant(&self.store, tenant).await?;
@@ -229,8 +260,14 @@ impl Sender {
                 to.address
             )));
         }
-        let local = to.address.split('@').next().unwrap_or("").to_ascii_lowercase();
-        if to.address.trim().is_empty() || matches!(local.as_str(), "mailer-daemon" | "postmaster") {
+        let local = to
+            .address
+            .split('@')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        if to.address.trim().is_empty() || matches!(local.as_str(), "mailer-daemon" | "postmaster")
+        {
             return Ok(Attempt::Permanent(format!(
                 "refusing to send to an automatic address {}",
                 to.address
@@ -251,7 +288,10 @@ impl Sender {
             .conversation(tenant, msg.conversation_id)
             .await
             .map_err(MailError::store)?;
-        let token = conversation.as_ref().map(|c| c.token.clone()).unwrap_or_default();
+        let token = conversation
+            .as_ref()
+            .map(|c| c.token.clone())
+            .unwrap_or_default();
         let domain = settings
             .outbound
             .message_id_domain
@@ -288,6 +328,11 @@ impl Sender {
         }
         match self.transport.send_raw(&envelope, &bytes).await {
             Ok(resp) => {
+                // lettre ends DATA with `CRLF.CRLF` after the bytes it was given, so the
+                // DATA content the relay stores (our byte-exact definition: up to and
+                // including the CRLF before the final dot) is `bytes` + CRLF.
+                let mut bytes = bytes;
+                bytes.extend_from_slice(b"\r\n");
                 let detail = resp.message().collect::<Vec<_>>().join(" ");
                 self.store
                     .append_message_status(
@@ -309,7 +354,9 @@ impl Sender {
 }
 
 fn backoff(base_secs: u64, attempt: u32) -> Duration {
-    let secs = base_secs.max(1).saturating_mul(1u64 << attempt.saturating_sub(1).min(16));
+    let secs = base_secs
+        .max(1)
+        .saturating_mul(1u64 << attempt.saturating_sub(1).min(16));
     Duration::from_secs(secs.min(15 * 60))
 }
 
@@ -337,7 +384,9 @@ pub(crate) struct BuildInput<'a> {
 fn rfc_id_of(m: &Message, domain: &str) -> Option<String> {
     match m.direction {
         Direction::Inbound => m.rfc_message_id.clone().filter(|s| !s.is_empty()),
-        Direction::Outbound if m.channel == Channel::Email && !m.has_flag(MessageFlag::InternalNote) => {
+        Direction::Outbound
+            if m.channel == Channel::Email && !m.has_flag(MessageFlag::InternalNote) =>
+        {
             Some(thread::outbound_message_id(m.id, domain))
         }
         Direction::Outbound => None,
@@ -386,18 +435,25 @@ pub(crate) fn build_message(
         .rev()
         .find(|m| m.direction == Direction::Inbound)
         .and_then(|m| m.subject.clone());
+    let answered = last_inbound_subject
+        .as_deref()
+        .or(input.conversation_subject);
     let subject = match &msg.subject {
-        Some(s) if !s.trim().is_empty() => {
+        // The same subject as the mail being answered: a reply (`Re: … [#TOKEN]`).
+        Some(s)
+            if !s.trim().is_empty()
+                && answered.is_none_or(|a| {
+                    thread::normalize_subject(a) != thread::normalize_subject(s)
+                }) =>
+        {
             if input.token.is_empty() || thread::token_in_subject(s).is_some() {
                 s.clone()
             } else {
                 format!("{s} [#{}]", input.token)
             }
         }
-        _ => thread::reply_subject(
-            last_inbound_subject.as_deref().or(input.conversation_subject),
-            input.token,
-        ),
+        Some(s) if !s.trim().is_empty() => thread::reply_subject(Some(s), input.token),
+        _ => thread::reply_subject(answered, input.token),
     };
 
     let mut b = lettre::Message::builder()
@@ -413,7 +469,11 @@ pub(crate) fn build_message(
         b = b.in_reply_to(format!("<{irt}>"));
     }
     if !refs.is_empty() {
-        let joined = refs.iter().map(|r| format!("<{r}>")).collect::<Vec<_>>().join(" ");
+        let joined = refs
+            .iter()
+            .map(|r| format!("<{r}>"))
+            .collect::<Vec<_>>()
+            .join(" ");
         b = b.references(joined);
     }
     let html = match &msg.html {
@@ -429,8 +489,9 @@ pub(crate) fn build_message(
             let ct = ContentType::parse(ct)
                 .or_else(|_| ContentType::parse("application/octet-stream"))
                 .map_err(|e| bad(&e))?;
-            let part: SinglePart = Attachment::new(name.clone().unwrap_or_else(|| "bijlage".into()))
-                .body(data.clone(), ct);
+            let part: SinglePart =
+                Attachment::new(name.clone().unwrap_or_else(|| "bijlage".into()))
+                    .body(data.clone(), ct);
             mixed = mixed.singlepart(part);
         }
         b.multipart(mixed)

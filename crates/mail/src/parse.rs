@@ -51,7 +51,10 @@ pub fn parse_email(raw: Vec<u8>, envelope: &Envelope) -> ParsedEmail {
                 .and_then(|a| {
                     a.address().map(|addr| Address {
                         address: addr.trim().to_owned(),
-                        name: a.name().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                        name: a
+                            .name()
+                            .map(|n| n.trim().to_owned())
+                            .filter(|n| !n.is_empty()),
                     })
                 })
                 .filter(|a| !a.address.is_empty());
@@ -68,7 +71,10 @@ pub fn parse_email(raw: Vec<u8>, envelope: &Envelope) -> ParsedEmail {
                     if let Some(addr) = a.address() {
                         to.push(Address {
                             address: addr.trim().to_owned(),
-                            name: a.name().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                            name: a
+                                .name()
+                                .map(|n| n.trim().to_owned())
+                                .filter(|n| !n.is_empty()),
                         });
                     }
                 }
@@ -103,7 +109,9 @@ pub fn parse_email(raw: Vec<u8>, envelope: &Envelope) -> ParsedEmail {
             let mut attachments = Vec::new();
             for (i, part) in msg.parts.iter().enumerate() {
                 if part.is_encoding_problem {
-                    warnings.push(format!("part {i}: invalid transfer encoding, decoded leniently"));
+                    warnings.push(format!(
+                        "part {i}: invalid transfer encoding, decoded leniently"
+                    ));
                 }
             }
             for part in msg.attachments() {
@@ -343,7 +351,9 @@ fn detect_noise(
 
     if let Some(ct) = msg.root_part().content_type()
         && ct.ctype().eq_ignore_ascii_case("multipart")
-        && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report"))
+        && ct
+            .subtype()
+            .is_some_and(|s| s.eq_ignore_ascii_case("report"))
     {
         match ct.attribute("report-type").map(str::to_ascii_lowercase) {
             Some(t) if t == "disposition-notification" => flags.push(MessageFlag::AutoReply),
@@ -430,7 +440,10 @@ mod tests {
         assert_eq!(i.text, "Hallo gemeente");
         let html = i.html.as_deref().unwrap_or_default();
         assert!(html.contains("<b>HTML</b>"), "{html}");
-        assert!(!html.contains("script") && !html.contains("track.example"), "{html}");
+        assert!(
+            !html.contains("script") && !html.contains("track.example"),
+            "{html}"
+        );
         assert_eq!(i.rfc_message_id.as_deref(), Some("a1@example.org"));
         assert!(i.flags.is_empty(), "{:?} {:?}", i.flags, i.parse_warnings);
         assert!(i.sent_at.is_some());
@@ -486,11 +499,20 @@ mod tests {
         assert_eq!(a.len(), 2, "{a:?}");
         let img = a.iter().find(|x| x.content_type == "image/png");
         assert_eq!(img.and_then(|x| x.content_id.as_deref()), Some("foto1"));
-        assert_eq!(img.map(|x| x.data.clone()), Some(b"\x89PNG\r\n\x1a\n".to_vec()));
+        assert_eq!(
+            img.map(|x| x.data.clone()),
+            Some(b"\x89PNG\r\n\x1a\n".to_vec())
+        );
         let pdf = a.iter().find(|x| x.content_type == "application/pdf");
         assert_eq!(pdf.and_then(|x| x.filename.as_deref()), Some("brief.pdf"));
         assert_eq!(pdf.map(|x| x.data.clone()), Some(b"%PDF-1.4\n".to_vec()));
-        assert!(p.inbound.html.as_deref().unwrap_or_default().contains("cid:foto1"));
+        assert!(
+            p.inbound
+                .html
+                .as_deref()
+                .unwrap_or_default()
+                .contains("cid:foto1")
+        );
     }
 
     #[test]
@@ -526,7 +548,13 @@ mod tests {
         let raw = b"From: J\xe9r\xf4me <j@example.org>\r\nSubject: caf\xe9\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n\r\nbody\r\n".to_vec();
         let p = parse_email(raw, &Envelope::default());
         assert_eq!(p.inbound.from.address, "j@example.org");
-        assert!(p.inbound.subject.as_deref().unwrap_or_default().starts_with("caf"));
+        assert!(
+            p.inbound
+                .subject
+                .as_deref()
+                .unwrap_or_default()
+                .starts_with("caf")
+        );
         assert!(p.inbound.flags.contains(&MessageFlag::ParseWarning));
     }
 
@@ -558,7 +586,11 @@ mod tests {
             "From: a@example.org\r\nSubject: Re: afwezigheid van mijn buurman\r\nAuto-Submitted: no\r\n\
              Date: Tue, 24 Nov 2026 10:00:00 +0100\r\n\r\nvraag\r\n",
         );
-        assert!(normal.inbound.flags.is_empty(), "{:?}", normal.inbound.flags);
+        assert!(
+            normal.inbound.flags.is_empty(),
+            "{:?}",
+            normal.inbound.flags
+        );
         let null_sender = parse_email(
             b"From: a@example.org\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n\r\nx\r\n".to_vec(),
             &Envelope {

@@ -48,13 +48,14 @@ pub(crate) fn load_tls(cfg: &MailConfig) -> Result<Option<TlsAcceptor>, MailErro
         .map_err(|e| MailError::Tls(format!("{}: {e}", cert.display())))?;
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| MailError::Tls(format!("{}: {e}", key.display())))?;
-    let config =
-        rustls::ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-            .with_safe_default_protocol_versions()
-            .map_err(|e| MailError::Tls(e.to_string()))?
-            .with_no_client_auth()
-            .with_single_cert(certs, key)
-            .map_err(|e| MailError::Tls(e.to_string()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| MailError::Tls(e.to_string()))?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .map_err(|e| MailError::Tls(e.to_string()))?;
     Ok(Some(TlsAcceptor::from(Arc::new(config))))
 }
 
@@ -106,7 +107,11 @@ async fn run_connection(
     shutdown: watch::Receiver<bool>,
 ) -> Result<(), MailError> {
     let mut stream = stream;
-    write(&mut stream, &format!("220 {} ESMTP loket\r\n", rx.cfg.hostname)).await?;
+    write(
+        &mut stream,
+        &format!("220 {} ESMTP loket\r\n", rx.cfg.hostname),
+    )
+    .await?;
     let mut session = Session::new(&rx, false);
     match session.run(&mut stream, &rx, shutdown.clone()).await? {
         Outcome::Closed => Ok(()),
@@ -204,12 +209,10 @@ impl Session {
                 };
                 pending.drain(..consumed);
                 match result {
-                    Ok(req) => {
-                        match self.command(req, s, rx).await? {
-                            Some(outcome) => return Ok(outcome),
-                            None => continue,
-                        }
-                    }
+                    Ok(req) => match self.command(req, s, rx).await? {
+                        Some(outcome) => return Ok(outcome),
+                        None => continue,
+                    },
                     Err(ProtoError::NeedsMoreData { .. }) => {}
                     Err(e) => {
                         if consumed == 0 {
@@ -304,8 +307,11 @@ impl Session {
                 } else if self.mail_from.is_some() {
                     write(s, "503 5.5.1 Nested MAIL command\r\n").await?;
                 } else if from.size > self.max_bytes {
-                    write(s, "552 5.3.4 Message size exceeds fixed maximum message size\r\n")
-                        .await?;
+                    write(
+                        s,
+                        "552 5.3.4 Message size exceeds fixed maximum message size\r\n",
+                    )
+                    .await?;
                 } else {
                     self.mail_from = Some(from.address);
                     write(s, "250 2.1.0 OK\r\n").await?;
@@ -390,7 +396,10 @@ impl Session {
         match deliver(&rx.store, &rx.directory, raw, envelope, &tenants).await {
             Ok(results) => {
                 let ids: Vec<String> = results.iter().map(|r| r.message_id.to_string()).collect();
-                debug!(elapsed_ms = started.elapsed().as_millis() as u64, "smtp message committed");
+                debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "smtp message committed"
+                );
                 format!("250 2.0.0 OK queued as {}\r\n", ids.join(","))
             }
             Err(e) => {
@@ -497,7 +506,11 @@ impl DataReader {
                 DState::Normal => match memchr::memchr(b'\n', &input[i..]) {
                     Some(p) => {
                         let end = i + p + 1;
-                        let crlf = if p > 0 { input[i + p - 1] == b'\r' } else { self.prev_cr };
+                        let crlf = if p > 0 {
+                            input[i + p - 1] == b'\r'
+                        } else {
+                            self.prev_cr
+                        };
                         self.push(&input[i..end]);
                         i = end;
                         self.prev_cr = false;
@@ -551,7 +564,10 @@ mod tests {
             let mut r = DataReader::new(1 << 20);
             let done = r.feed(a).or_else(|| r.feed(b).map(|n| n + a.len()));
             assert_eq!(done, Some(input.len()), "split {split}");
-            assert_eq!(r.buf, b"line1\r\n.dot\r\nbare\nlf\n.not-end\r\n", "split {split}");
+            assert_eq!(
+                r.buf, b"line1\r\n.dot\r\nbare\nlf\n.not-end\r\n",
+                "split {split}"
+            );
         }
     }
 

@@ -232,10 +232,19 @@ mod tests {
 
     #[test]
     fn tokens() {
-        assert_eq!(token_in_subject("Re: Vraag [#k7q2mx]").as_deref(), Some("K7Q2MX"));
-        assert_eq!(token_in_subject("[#] [#OK] [#K7Q2MX]").as_deref(), Some("K7Q2MX"));
+        assert_eq!(
+            token_in_subject("Re: Vraag [#k7q2mx]").as_deref(),
+            Some("K7Q2MX")
+        );
+        assert_eq!(
+            token_in_subject("[#] [#OK] [#K7Q2MX]").as_deref(),
+            Some("K7Q2MX")
+        );
         assert_eq!(token_in_subject("Vraag [#0OIL11]"), None);
-        assert_eq!(token_in_address("info+K7Q2MX@x.nl").as_deref(), Some("K7Q2MX"));
+        assert_eq!(
+            token_in_address("info+K7Q2MX@x.nl").as_deref(),
+            Some("K7Q2MX")
+        );
         assert_eq!(token_in_address("info@x.nl"), None);
         assert_eq!(base_address("Info+K7Q2@X.NL"), "info@x.nl");
     }
@@ -243,12 +252,18 @@ mod tests {
     #[test]
     fn subjects() {
         assert_eq!(normalize_subject("Re: AW: Vraag [#K7Q2MX]"), "vraag");
-        assert_eq!(normalize_subject("Antw: re : Paspoort  aanvragen"), "paspoort aanvragen");
+        assert_eq!(
+            normalize_subject("Antw: re : Paspoort  aanvragen"),
+            "paspoort aanvragen"
+        );
         assert!(is_reply_subject("RE: x"));
         assert!(is_reply_subject("Re[2]: x"));
         assert!(is_reply_subject("Antw: x"));
         assert!(!is_reply_subject("Reparatie lantaarnpaal"));
-        assert_eq!(reply_subject(Some("Vraag"), "K7Q2MX"), "Re: Vraag [#K7Q2MX]");
+        assert_eq!(
+            reply_subject(Some("Vraag"), "K7Q2MX"),
+            "Re: Vraag [#K7Q2MX]"
+        );
         assert_eq!(
             reply_subject(Some("Re: Vraag [#K7Q2MX]"), "K7Q2MX"),
             "Re: Vraag [#K7Q2MX]"
@@ -258,22 +273,51 @@ mod tests {
     #[test]
     fn new_topic_rule() {
         // Reply button, new subject, nothing quoted: new topic.
-        assert!(is_new_topic(Found::References, Some("Parkeervergunning"), Some("Paspoort"), false));
+        assert!(is_new_topic(
+            Found::References,
+            Some("Parkeervergunning"),
+            Some("Paspoort"),
+            false
+        ));
         // Normal reply.
-        assert!(!is_new_topic(Found::References, Some("Re: Paspoort"), Some("Paspoort"), false));
+        assert!(!is_new_topic(
+            Found::References,
+            Some("Re: Paspoort"),
+            Some("Paspoort"),
+            false
+        ));
         // Quoting keeps it in the conversation.
-        assert!(!is_new_topic(Found::References, Some("Parkeren"), Some("Paspoort"), true));
+        assert!(!is_new_topic(
+            Found::References,
+            Some("Parkeren"),
+            Some("Paspoort"),
+            true
+        ));
         // Token always wins.
-        assert!(!is_new_topic(Found::Token, Some("Parkeren"), Some("Paspoort"), false));
+        assert!(!is_new_topic(
+            Found::Token,
+            Some("Parkeren"),
+            Some("Paspoort"),
+            false
+        ));
         // Same subject without prefix.
-        assert!(!is_new_topic(Found::References, Some("paspoort"), Some("Paspoort"), false));
+        assert!(!is_new_topic(
+            Found::References,
+            Some("paspoort"),
+            Some("Paspoort"),
+            false
+        ));
     }
 
     #[test]
     fn quotes() {
         assert!(has_quote("ja\n\n> vraag"));
-        assert!(has_quote("ja\nOp di 24 nov 2026 om 10:00 schreef Gemeente <info@x>:\n"));
-        assert!(has_quote("yes\nOn Tue, Nov 24, 2026 at 10:00 AM Gemeente wrote:\n"));
+        assert!(has_quote(
+            "ja\nOp di 24 nov 2026 om 10:00 schreef Gemeente <info@x>:\n"
+        ));
+        assert!(has_quote(
+            "yes\nOn Tue, Nov 24, 2026 at 10:00 AM Gemeente wrote:\n"
+        ));
         assert!(!has_quote("gewoon tekst"));
     }
 

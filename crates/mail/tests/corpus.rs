@@ -14,7 +14,10 @@ use std::process::Command;
 fn corpus_dir() -> PathBuf {
     for py in ["python3", "/usr/bin/python3"] {
         if let Ok(out) = Command::new(py)
-            .args(["-c", "import test.test_email,os;print(os.path.dirname(test.test_email.__file__))"])
+            .args([
+                "-c",
+                "import test.test_email,os;print(os.path.dirname(test.test_email.__file__))",
+            ])
             .output()
             && out.status.success()
         {
@@ -25,7 +28,10 @@ fn corpus_dir() -> PathBuf {
         }
     }
     let d = PathBuf::from("/usr/lib/python3.11/test/test_email/data");
-    assert!(d.is_dir(), "CPython email test data not found: run ops/ci/install-mail.sh");
+    assert!(
+        d.is_dir(),
+        "CPython email test data not found: run ops/ci/install-mail.sh"
+    );
     d
 }
 
@@ -72,7 +78,9 @@ async fn cpython_email_corpus_archived_byte_exact() {
         expected.push((f.clone(), wire));
         wire_files.push(p);
     }
-    let results = m.send_files("corpus@burger.example", &[INFO], &wire_files).await;
+    let results = m
+        .send_files("corpus@burger.example", &[INFO], &wire_files)
+        .await;
     assert_eq!(results.len(), files.len(), "{results:?}");
     for r in &results {
         assert_eq!(r["code"], 250, "{r}");
@@ -87,19 +95,33 @@ async fn cpython_email_corpus_archived_byte_exact() {
             .find(|x| x.raw_sha256 == sha)
             .unwrap_or_else(|| panic!("{} not archived with the same SHA-256", file.display()));
         assert_eq!(&m.raw(msg.id).await, wire, "{} byte-exact", file.display());
-        let unparseable = msg.parse_warnings.iter().any(|w| w.contains("could not be parsed"));
+        let unparseable = msg
+            .parse_warnings
+            .iter()
+            .any(|w| w.contains("could not be parsed"));
         if !unparseable {
             parsed += 1;
-            assert!(!msg.from.address.trim().is_empty(), "{}: sender", file.display());
+            assert!(
+                !msg.from.address.trim().is_empty(),
+                "{}: sender",
+                file.display()
+            );
             assert!(!msg.text.trim().is_empty(), "{}: text", file.display());
         } else {
             assert!(msg.has_flag(MessageFlag::ParseWarning));
         }
     }
     // Identical files collapse into one message (same key); count distinct originals.
-    let mut shas: Vec<String> = expected.iter().map(|(_, w)| loket_core::sha256_hex(w)).collect();
+    let mut shas: Vec<String> = expected
+        .iter()
+        .map(|(_, w)| loket_core::sha256_hex(w))
+        .collect();
     shas.sort();
     shas.dedup();
     assert_eq!(msgs.len(), shas.len());
-    assert!(parsed * 10 >= expected.len() * 9, "only {parsed} of {} parsed", expected.len());
+    assert!(
+        parsed * 10 >= expected.len() * 9,
+        "only {parsed} of {} parsed",
+        expected.len()
+    );
 }

@@ -30,7 +30,12 @@ async fn imap_restart(db: Db) {
     let mut dovecot = Dovecot::start();
     let mut m = Mail::start(db, None).await;
     m.store
-        .set_channel_setting(m.tenant.id, Channel::Email, "imap_mailboxes", serde_json::json!([dovecot.mailbox_setting()]))
+        .set_channel_setting(
+            m.tenant.id,
+            Channel::Email,
+            "imap_mailboxes",
+            serde_json::json!([dovecot.mailbox_setting()]),
+        )
         .await
         .unwrap();
 
@@ -52,7 +57,9 @@ async fn imap_restart(db: Db) {
     m.stop().await;
     dovecot.append(&mail(7));
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let handles = loket_mail::spawn(m.store.clone(), m.cfg.clone(), rx).await.unwrap();
+    let handles = loket_mail::spawn(m.store.clone(), m.cfg.clone(), rx)
+        .await
+        .unwrap();
     wait_count(&m, 7).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
@@ -60,10 +67,18 @@ async fn imap_restart(db: Db) {
     assert_eq!(all.len(), 7, "nothing lost, nothing duplicated");
     for n in 1..=7 {
         let raw = mail(n);
-        let found: Vec<_> = all.iter().filter(|x| x.raw_sha256 == loket_core::sha256_hex(&raw)).collect();
+        let found: Vec<_> = all
+            .iter()
+            .filter(|x| x.raw_sha256 == loket_core::sha256_hex(&raw))
+            .collect();
         assert_eq!(found.len(), 1, "message {n} exactly once, byte-exact");
-        assert_eq!(found[0].subject.as_deref(), Some(format!("Vraag {n}").as_str()));
+        assert_eq!(
+            found[0].subject.as_deref(),
+            Some(format!("Vraag {n}").as_str())
+        );
     }
+    // Processed mail is marked Seen in the mailbox (`after = "seen"`).
+    assert_eq!(dovecot.unseen(), 0);
     let _ = tx.send(true);
     handles.join().await;
 }

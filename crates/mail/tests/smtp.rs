@@ -66,10 +66,16 @@ async fn smtp_250_only_after_commit_postgres() {
     c.send(&dot_stuff(SIMPLE)).await;
     let reply = c.reply().await;
     let waited = started.elapsed();
-    let st = tokio::task::spawn_blocking(move || locker.wait()).await.unwrap().unwrap();
+    let st = tokio::task::spawn_blocking(move || locker.wait())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(st.success(), "psql lock holder failed");
     assert!(reply.starts_with("250"), "{reply}");
-    assert!(waited >= Duration::from_millis(1000), "250 came before the commit could happen: {waited:?}");
+    assert!(
+        waited >= Duration::from_millis(1000),
+        "250 came before the commit could happen: {waited:?}"
+    );
     assert_eq!(m.messages().await.len(), 1);
 }
 
@@ -77,7 +83,16 @@ async fn smtp_250_only_after_commit_postgres() {
 async fn smtp_foreign_recipient_550_nothing_stored() {
     let m = Mail::start(Db::Sqlite, None).await;
     // swaks as the client: relaying to another domain is refused.
-    let (ok, transcript) = swaks(m.addr, &["--from", "spam@spammer.example", "--to", "victim@other.example"]).await;
+    let (ok, transcript) = swaks(
+        m.addr,
+        &[
+            "--from",
+            "spam@spammer.example",
+            "--to",
+            "victim@other.example",
+        ],
+    )
+    .await;
     assert!(!ok, "{transcript}");
     assert!(transcript.contains("550"), "{transcript}");
     // Even with our own domain as sender.
@@ -85,7 +100,13 @@ async fn smtp_foreign_recipient_550_nothing_stored() {
     assert!(!ok);
     assert!(transcript.contains("550 5.7.1"), "{transcript}");
     // Look-alike domains are not ours either.
-    let r = m.send_bytes("a@b.example", &["info@gemeente.example.evil.example"], SIMPLE).await;
+    let r = m
+        .send_bytes(
+            "a@b.example",
+            &["info@gemeente.example.evil.example"],
+            SIMPLE,
+        )
+        .await;
     assert_eq!(r["code"], 550, "{r}");
     assert_eq!(r["stage"], "rcpt");
     assert!(m.messages().await.is_empty(), "nothing stored");
@@ -98,23 +119,48 @@ async fn smtp_foreign_recipient_550_nothing_stored() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn smtp_several_recipients_one_tenant_one_message() {
     let m = Mail::start(Db::Sqlite, None).await;
-    let second = m.store.create_tenant("gemeente-b", "Gemeente B").await.unwrap();
+    let second = m
+        .store
+        .create_tenant("gemeente-b", "Gemeente B")
+        .await
+        .unwrap();
     m.store
-        .set_channel_setting(second.id, Channel::Email, "addresses", serde_json::json!(["post@andere-gemeente.example"]))
+        .set_channel_setting(
+            second.id,
+            Channel::Email,
+            "addresses",
+            serde_json::json!(["post@andere-gemeente.example"]),
+        )
         .await
         .unwrap();
     let r = m
         .send_bytes(
             "jan@burger.example",
-            &[INFO, "info+ABCDEF@gemeente.example", "wmo@gemeente.example", "post@andere-gemeente.example"],
+            &[
+                INFO,
+                "info+ABCDEF@gemeente.example",
+                "wmo@gemeente.example",
+                "post@andere-gemeente.example",
+            ],
             SIMPLE,
         )
         .await;
     assert_eq!(r["code"], 250, "{r}");
-    assert_eq!(m.messages().await.len(), 1, "three recipients of tenant A: one message");
+    assert_eq!(
+        m.messages().await.len(),
+        1,
+        "three recipients of tenant A: one message"
+    );
     let b = messages(&m.store, second.id).await;
     assert_eq!(b.len(), 1, "tenant B gets its own copy");
-    assert_eq!(m.store.raw_original(second.id, b[0].id).await.unwrap().unwrap(), SIMPLE);
+    assert_eq!(
+        m.store
+            .raw_original(second.id, b[0].id)
+            .await
+            .unwrap()
+            .unwrap(),
+        SIMPLE
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -123,14 +169,19 @@ async fn smtp_size_limit_552_and_keeps_serving() {
     // Advertised.
     let mut c = Raw::connect(m.addr).await;
     let ehlo = c.cmd("EHLO client.example").await;
-    assert!(ehlo.contains(&format!("SIZE {}", 25 * 1024 * 1024)), "{ehlo}");
+    assert!(
+        ehlo.contains(&format!("SIZE {}", 25 * 1024 * 1024)),
+        "{ehlo}"
+    );
     // Declared too large: refused at MAIL.
     let r = c.cmd("MAIL FROM:<jan@burger.example> SIZE=31457280").await;
     assert!(r.starts_with("552"), "{r}");
     drop(c);
     // Not declared: a 30 MB mail is read to its end and refused with 552.
     let mut big = Vec::with_capacity(31 * 1024 * 1024);
-    big.extend_from_slice(b"From: jan@burger.example\r\nTo: info@gemeente.example\r\nSubject: groot\r\n\r\n");
+    big.extend_from_slice(
+        b"From: jan@burger.example\r\nTo: info@gemeente.example\r\nSubject: groot\r\n\r\n",
+    );
     let line = [b'x'; 998];
     while big.len() < 30 * 1024 * 1024 {
         big.extend_from_slice(&line);
@@ -149,7 +200,8 @@ async fn smtp_disconnect_mid_data_stores_nothing() {
     let m = Mail::start(Db::Sqlite, None).await;
     let mut c = Raw::connect(m.addr).await;
     c.begin("jan@burger.example", &[INFO]).await;
-    c.send(b"From: jan@burger.example\r\nSubject: afgebroken\r\n\r\nhalf").await;
+    c.send(b"From: jan@burger.example\r\nSubject: afgebroken\r\n\r\nhalf")
+        .await;
     drop(c);
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(m.messages().await.is_empty(), "nothing half-stored");
@@ -194,7 +246,10 @@ async fn smtp_bad_input_archived_byte_exact() {
             expected.extend_from_slice(b"\r\n");
         }
         let sha = loket_core::sha256_hex(&expected);
-        let msg = msgs.iter().find(|x| x.raw_sha256 == sha).unwrap_or_else(|| panic!("{name} archived byte-exact"));
+        let msg = msgs
+            .iter()
+            .find(|x| x.raw_sha256 == sha)
+            .unwrap_or_else(|| panic!("{name} archived byte-exact"));
         assert_eq!(m.raw(msg.id).await, expected, "{name}");
         assert!(!msg.from.address.is_empty(), "{name}: sender");
         assert!(!msg.text.is_empty(), "{name}: text");
@@ -211,7 +266,11 @@ async fn smtp_bad_input_archived_byte_exact() {
     assert!(by("8-bit headers").has_flag(MessageFlag::ParseWarning));
     assert_eq!(by("8-bit headers").from.address, "jerome@burger.example");
     assert!(by("missing headers").has_flag(MessageFlag::ParseWarning));
-    assert_eq!(by("missing headers").from.address, "jan@burger.example", "envelope sender");
+    assert_eq!(
+        by("missing headers").from.address,
+        "jan@burger.example",
+        "envelope sender"
+    );
     assert!(by("binary junk").has_flag(MessageFlag::ParseWarning));
     assert!(by("bare LF").text.contains("regel 2"));
 }
@@ -220,22 +279,37 @@ async fn smtp_bad_input_archived_byte_exact() {
 async fn smtp_protocol_state_machine() {
     let m = Mail::start(Db::Sqlite, None).await;
     let mut c = Raw::connect(m.addr).await;
-    assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("503"), "EHLO first");
+    assert!(
+        c.cmd("MAIL FROM:<a@b.example>").await.starts_with("503"),
+        "EHLO first"
+    );
     assert!(c.cmd("HELO client.example").await.starts_with("250"));
-    assert!(c.cmd("RCPT TO:<info@gemeente.example>").await.starts_with("503"), "MAIL first");
+    assert!(
+        c.cmd("RCPT TO:<info@gemeente.example>")
+            .await
+            .starts_with("503"),
+        "MAIL first"
+    );
     assert!(c.cmd("DATA").await.starts_with("503"));
     assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("250"));
-    assert!(c.cmd("MAIL FROM:<a@b.example>").await.starts_with("503"), "nested MAIL");
+    assert!(
+        c.cmd("MAIL FROM:<a@b.example>").await.starts_with("503"),
+        "nested MAIL"
+    );
     assert!(c.cmd("DATA").await.starts_with("554"), "no recipients");
     assert!(c.cmd("RSET").await.starts_with("250"));
     assert!(c.cmd("NOOP").await.starts_with("250"));
     assert!(c.cmd("BLAH").await.starts_with("500"));
-    assert!(c.cmd("STARTTLS").await.starts_with("502"), "no certificate configured");
+    assert!(
+        c.cmd("STARTTLS").await.starts_with("502"),
+        "no certificate configured"
+    );
     let ehlo = c.cmd("EHLO client.example").await;
     assert!(!ehlo.contains("STARTTLS"));
     assert!(ehlo.contains("PIPELINING") && ehlo.contains("8BITMIME"));
     // Pipelined transaction.
-    c.send(b"MAIL FROM:<jan@burger.example>\r\nRCPT TO:<info@gemeente.example>\r\nDATA\r\n").await;
+    c.send(b"MAIL FROM:<jan@burger.example>\r\nRCPT TO:<info@gemeente.example>\r\nDATA\r\n")
+        .await;
     assert!(c.reply().await.starts_with("250"));
     assert!(c.reply().await.starts_with("250"));
     assert!(c.reply().await.starts_with("354"));
@@ -251,7 +325,17 @@ async fn smtp_starttls_with_configured_certificate() {
     let cert = dir.path().join("cert.pem");
     let key = dir.path().join("key.pem");
     let st = std::process::Command::new("openssl")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=mx.gemeente.example"])
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=mx.gemeente.example",
+        ])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")

@@ -39,7 +39,11 @@ async fn wait_status(m: &Mail, id: loket_core::MessageId, want: DeliveryStatus) 
         if msg.status == Some(want) {
             return msg;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "status {want:?} not reached: {:?}", msg.status);
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "status {want:?} not reached: {:?}",
+            msg.status
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -49,7 +53,8 @@ async fn three_mail_thread(db: Db) {
     let m = Mail::start(db, Some(&relay)).await;
 
     // 1. The citizen writes.
-    let first = b"From: Jan Jansen <jan@burger.example>\r\nTo: Gemeente <info@gemeente.example>\r\n\
+    let first =
+        b"From: Jan Jansen <jan@burger.example>\r\nTo: Gemeente <info@gemeente.example>\r\n\
 Subject: Vraag over mijn paspoort\r\nDate: Tue, 24 Nov 2026 10:00:00 +0100\r\n\
 Message-ID: <vraag-1@burger.example>\r\n\r\nWanneer kan ik mijn paspoort ophalen?\r\n";
     let r = m.send_bytes("jan@burger.example", &[INFO], first).await;
@@ -62,7 +67,11 @@ Message-ID: <vraag-1@burger.example>\r\n\r\nWanneer kan ik mijn paspoort ophalen
     let principal = Principal::system(m.tenant.id, "test-clerk");
     let reply = m
         .store
-        .queue_outbound(&principal, conversation, Outbound::text("Beste Jan,\n\nU kunt het vanaf donderdag ophalen.\n\nGemeente A"))
+        .queue_outbound(
+            &principal,
+            conversation,
+            Outbound::text("Beste Jan,\n\nU kunt het vanaf donderdag ophalen.\n\nGemeente A"),
+        )
         .await
         .unwrap();
     let sent = wait_status(&m, reply.message_id, DeliveryStatus::Sent).await;
@@ -74,22 +83,56 @@ Message-ID: <vraag-1@burger.example>\r\n\r\nWanneer kan ik mijn paspoort ophalen
     let wire_text = String::from_utf8_lossy(wire).to_string();
     // Threading headers.
     let our_id = format!("<loket.{}@gemeente.example>", reply.message_id);
-    assert_eq!(header(&wire_text, "Message-ID"), Some(our_id.as_str()), "{wire_text}");
-    assert_eq!(header(&wire_text, "In-Reply-To"), Some("<vraag-1@burger.example>"));
-    assert_eq!(header(&wire_text, "References"), Some("<vraag-1@burger.example>"));
-    let conv = m.store.conversation(m.tenant.id, conversation).await.unwrap().unwrap();
+    assert_eq!(
+        header(&wire_text, "Message-ID"),
+        Some(our_id.as_str()),
+        "{wire_text}"
+    );
+    assert_eq!(
+        header(&wire_text, "In-Reply-To"),
+        Some("<vraag-1@burger.example>")
+    );
+    assert_eq!(
+        header(&wire_text, "References"),
+        Some("<vraag-1@burger.example>")
+    );
+    let conv = m
+        .store
+        .conversation(m.tenant.id, conversation)
+        .await
+        .unwrap()
+        .unwrap();
     let subject = header(&wire_text, "Subject").unwrap();
     assert!(subject.contains(&format!("[#{}]", conv.token)), "{subject}");
-    assert!(subject.starts_with("Re: Vraag over mijn paspoort"), "{subject}");
-    assert!(wire_text.contains("multipart/alternative"), "text + HTML alternatives");
+    assert!(
+        subject.starts_with("Re: Vraag over mijn paspoort"),
+        "{subject}"
+    );
+    assert!(
+        wire_text.contains("multipart/alternative"),
+        "text + HTML alternatives"
+    );
     assert!(wire_text.contains("text/plain") && wire_text.contains("text/html"));
     // The archived outbound original equals what the relay received.
-    let events = m.store.message_events(m.tenant.id, reply.message_id).await.unwrap();
-    let sent_event = events.iter().find(|e| e.0 == DeliveryStatus::Sent).expect("sent event");
-    let sha = sent_event.2.clone().expect("original archived with the sent event");
+    let events = m
+        .store
+        .message_events(m.tenant.id, reply.message_id)
+        .await
+        .unwrap();
+    let sent_event = events
+        .iter()
+        .find(|e| e.0 == DeliveryStatus::Sent)
+        .expect("sent event");
+    let sha = sent_event
+        .2
+        .clone()
+        .expect("original archived with the sent event");
     assert_eq!(sha, loket_core::sha256_hex(wire));
     let archived = m.store.blob(m.tenant.id, &sha).await.unwrap().unwrap();
-    assert_eq!(&archived, wire, "archived original == bytes the relay received");
+    assert_eq!(
+        &archived, wire,
+        "archived original == bytes the relay received"
+    );
     assert_eq!(sent.direction, Direction::Outbound);
 
     // 3. The citizen answers from a normal client, quoting the reply (Subject has Re:).
@@ -99,7 +142,9 @@ Date: Tue, 24 Nov 2026 12:00:00 +0100\r\nMessage-ID: <vraag-2@burger.example>\r\
 In-Reply-To: {our_id}\r\nReferences: <vraag-1@burger.example> {our_id}\r\n\r\n\
 Dank u, dan kom ik donderdag.\r\n\r\nOp 24 nov 2026 schreef Gemeente A <info@gemeente.example>:\r\n> Beste Jan,\r\n> U kunt het vanaf donderdag ophalen.\r\n"
     );
-    let r = m.send_bytes("jan@burger.example", &[INFO], third.as_bytes()).await;
+    let r = m
+        .send_bytes("jan@burger.example", &[INFO], third.as_bytes())
+        .await;
     assert_eq!(r["code"], 250, "{r}");
 
     // 4. A new topic from the same citizen: a fresh mail …
@@ -115,17 +160,42 @@ Subject: Parkeervergunning aanvragen\r\nDate: Wed, 25 Nov 2026 10:00:00 +0100\r\
 Message-ID: <vergunning-1@burger.example>\r\nIn-Reply-To: {our_id}\r\nReferences: {our_id}\r\n\r\n\
 Hoe vraag ik een parkeervergunning aan?\r\n"
     );
-    let r = m.send_bytes("jan@burger.example", &[INFO], reply_button_new_topic.as_bytes()).await;
+    let r = m
+        .send_bytes(
+            "jan@burger.example",
+            &[INFO],
+            reply_button_new_topic.as_bytes(),
+        )
+        .await;
     assert_eq!(r["code"], 250, "{r}");
 
     let all = m.messages().await;
     assert_eq!(all.len(), 5);
-    let in_thread: Vec<&Message> = all.iter().filter(|x| x.conversation_id == conversation).collect();
-    assert_eq!(in_thread.len(), 3, "citizen → clerk → citizen in one conversation");
-    let lantern = all.iter().find(|x| x.rfc_message_id.as_deref() == Some("melding-1@burger.example")).unwrap();
-    let permit = all.iter().find(|x| x.rfc_message_id.as_deref() == Some("vergunning-1@burger.example")).unwrap();
-    assert_ne!(lantern.conversation_id, conversation, "a new topic starts a new conversation");
-    assert_ne!(permit.conversation_id, conversation, "new subject, nothing quoted: new conversation");
+    let in_thread: Vec<&Message> = all
+        .iter()
+        .filter(|x| x.conversation_id == conversation)
+        .collect();
+    assert_eq!(
+        in_thread.len(),
+        3,
+        "citizen → clerk → citizen in one conversation"
+    );
+    let lantern = all
+        .iter()
+        .find(|x| x.rfc_message_id.as_deref() == Some("melding-1@burger.example"))
+        .unwrap();
+    let permit = all
+        .iter()
+        .find(|x| x.rfc_message_id.as_deref() == Some("vergunning-1@burger.example"))
+        .unwrap();
+    assert_ne!(
+        lantern.conversation_id, conversation,
+        "a new topic starts a new conversation"
+    );
+    assert_ne!(
+        permit.conversation_id, conversation,
+        "new subject, nothing quoted: new conversation"
+    );
     assert_ne!(permit.conversation_id, lantern.conversation_id);
     // Only the one reply went out.
     assert_eq!(relay.received().len(), 1);
@@ -150,19 +220,39 @@ async fn token_in_subject_or_plus_address_threads_without_headers() {
         .await;
     assert_eq!(r["code"], 250);
     let conv = m.messages().await[0].conversation_id;
-    let token = m.store.conversation(m.tenant.id, conv).await.unwrap().unwrap().token;
+    let token = m
+        .store
+        .conversation(m.tenant.id, conv)
+        .await
+        .unwrap()
+        .unwrap()
+        .token;
     // A forwarded copy without In-Reply-To but with the token in the subject.
-    let raw = format!("From: jan@burger.example\r\nSubject: Fwd: Afval [#{token}]\r\n\r\nnog een vraag\r\n");
-    assert_eq!(m.send_bytes("jan@burger.example", &[INFO], raw.as_bytes()).await["code"], 250);
+    let raw = format!(
+        "From: jan@burger.example\r\nSubject: Fwd: Afval [#{token}]\r\n\r\nnog een vraag\r\n"
+    );
+    assert_eq!(
+        m.send_bytes("jan@burger.example", &[INFO], raw.as_bytes())
+            .await["code"],
+        250
+    );
     // Sent to the plus-address.
     let plus = format!("info+{token}@gemeente.example");
     assert_eq!(
-        m.send_bytes("jan@burger.example", &[&plus], b"From: jan@burger.example\r\nSubject: iets anders\r\n\r\nderde\r\n").await["code"],
+        m.send_bytes(
+            "jan@burger.example",
+            &[&plus],
+            b"From: jan@burger.example\r\nSubject: iets anders\r\n\r\nderde\r\n"
+        )
+        .await["code"],
         250
     );
     let all = m.messages().await;
     assert_eq!(all.len(), 3);
-    assert!(all.iter().all(|x| x.conversation_id == conv), "token threads");
+    assert!(
+        all.iter().all(|x| x.conversation_id == conv),
+        "token threads"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,13 +263,20 @@ async fn out_of_office_reply_archived_flagged_never_answered() {
     let (ok, transcript) = swaks(
         m.addr,
         &[
-            "--from", "<>",
-            "--to", INFO,
-            "--header", "From: Piet <piet@burger.example>",
-            "--header", "Subject: Automatisch antwoord: Uw aanvraag",
-            "--header", "Auto-Submitted: auto-replied",
-            "--header", "X-Auto-Response-Suppress: All",
-            "--body", "Ik ben tot 1 december afwezig.",
+            "--from",
+            "<>",
+            "--to",
+            INFO,
+            "--header",
+            "From: Piet <piet@burger.example>",
+            "--header",
+            "Subject: Automatisch antwoord: Uw aanvraag",
+            "--header",
+            "Auto-Submitted: auto-replied",
+            "--header",
+            "X-Auto-Response-Suppress: All",
+            "--body",
+            "Ik ben tot 1 december afwezig.",
         ],
     )
     .await;
@@ -192,10 +289,16 @@ Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\
     tokio::time::sleep(Duration::from_secs(2)).await;
     let all = m.messages().await;
     assert_eq!(all.len(), 2);
-    let ooo = all.iter().find(|x| x.from.address == "piet@burger.example").unwrap();
+    let ooo = all
+        .iter()
+        .find(|x| x.from.address == "piet@burger.example")
+        .unwrap();
     assert!(ooo.has_flag(MessageFlag::AutoReply), "{:?}", ooo.flags);
     assert!(!m.raw(ooo.id).await.is_empty(), "archived");
-    let bounce = all.iter().find(|x| x.from.address.starts_with("MAILER-DAEMON")).unwrap();
+    let bounce = all
+        .iter()
+        .find(|x| x.from.address.starts_with("MAILER-DAEMON"))
+        .unwrap();
     assert!(bounce.has_flag(MessageFlag::Bounce), "{:?}", bounce.flags);
     // Nothing was answered: no outbound message, nothing at the relay.
     assert!(all.iter().all(|x| x.direction == Direction::Inbound));
@@ -208,7 +311,11 @@ async fn outbound_failures_visible_and_never_to_own_address() {
     let m = Mail::start(Db::Sqlite, Some(&relay)).await;
     let principal = Principal::system(m.tenant.id, "test-clerk");
     let r = m
-        .send_bytes("jan@burger.example", &[INFO], b"From: jan@burger.example\r\nSubject: x\r\n\r\nvraag\r\n")
+        .send_bytes(
+            "jan@burger.example",
+            &[INFO],
+            b"From: jan@burger.example\r\nSubject: x\r\n\r\nvraag\r\n",
+        )
         .await;
     assert_eq!(r["code"], 250);
     let conv = m.messages().await[0].conversation_id;
@@ -218,15 +325,31 @@ async fn outbound_failures_visible_and_never_to_own_address() {
     let q = m.store.queue_outbound(&principal, conv, out).await.unwrap();
     let msg = wait_status(&m, q.message_id, DeliveryStatus::Failed).await;
     assert_eq!(msg.status, Some(DeliveryStatus::Failed));
-    let events = m.store.message_events(m.tenant.id, q.message_id).await.unwrap();
-    assert!(events.iter().any(|e| e.0 == DeliveryStatus::Failed && e.1.as_deref().unwrap_or("").contains("550")), "{events:?}");
+    let events = m
+        .store
+        .message_events(m.tenant.id, q.message_id)
+        .await
+        .unwrap();
+    assert!(
+        events
+            .iter()
+            .any(|e| e.0 == DeliveryStatus::Failed && e.1.as_deref().unwrap_or("").contains("550")),
+        "{events:?}"
+    );
     // Temporary failures: retried with backoff, then failed.
     let mut out = Outbound::text("antwoord");
     out.to = Some(loket_core::Address::new("fail-temp@burger.example"));
     let q = m.store.queue_outbound(&principal, conv, out).await.unwrap();
     wait_status(&m, q.message_id, DeliveryStatus::Failed).await;
-    let events = m.store.message_events(m.tenant.id, q.message_id).await.unwrap();
-    let retries = events.iter().filter(|e| e.0 == DeliveryStatus::Retrying).count();
+    let events = m
+        .store
+        .message_events(m.tenant.id, q.message_id)
+        .await
+        .unwrap();
+    let retries = events
+        .iter()
+        .filter(|e| e.0 == DeliveryStatus::Retrying)
+        .count();
     assert_eq!(retries, 2, "{events:?}");
     // Never to the tenant's own address (mail loop).
     let mut out = Outbound::text("antwoord");
@@ -237,11 +360,24 @@ async fn outbound_failures_visible_and_never_to_own_address() {
     // Internal notes are never sent.
     let mut note = Outbound::text("interne notitie");
     note.internal_note = true;
-    let n = m.store.queue_outbound(&principal, conv, note).await.unwrap();
-    let ok = m.store.queue_outbound(&principal, conv, Outbound::text("echt antwoord")).await.unwrap();
+    let n = m
+        .store
+        .queue_outbound(&principal, conv, note)
+        .await
+        .unwrap();
+    let ok = m
+        .store
+        .queue_outbound(&principal, conv, Outbound::text("echt antwoord"))
+        .await
+        .unwrap();
     wait_status(&m, ok.message_id, DeliveryStatus::Sent).await;
     assert_eq!(relay.received().len(), 1);
-    let note_msg = m.store.message(m.tenant.id, n.message_id).await.unwrap().unwrap();
+    let note_msg = m
+        .store
+        .message(m.tenant.id, n.message_id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_ne!(note_msg.status, Some(DeliveryStatus::Sent));
 }
 
@@ -251,17 +387,31 @@ async fn outbound_survives_restart_without_resending() {
     let mut m = Mail::start(Db::Sqlite, Some(&relay)).await;
     let principal = Principal::system(m.tenant.id, "test-clerk");
     let r = m
-        .send_bytes("jan@burger.example", &[INFO], b"From: jan@burger.example\r\nSubject: x\r\n\r\nvraag\r\n")
+        .send_bytes(
+            "jan@burger.example",
+            &[INFO],
+            b"From: jan@burger.example\r\nSubject: x\r\n\r\nvraag\r\n",
+        )
         .await;
     assert_eq!(r["code"], 250);
     let conv = m.messages().await[0].conversation_id;
-    let a = m.store.queue_outbound(&principal, conv, Outbound::text("een")).await.unwrap();
+    let a = m
+        .store
+        .queue_outbound(&principal, conv, Outbound::text("een"))
+        .await
+        .unwrap();
     wait_status(&m, a.message_id, DeliveryStatus::Sent).await;
     m.stop().await;
     // Queued while the sender is down; sent after the restart, the first one not again.
-    let b = m.store.queue_outbound(&principal, conv, Outbound::text("twee")).await.unwrap();
+    let b = m
+        .store
+        .queue_outbound(&principal, conv, Outbound::text("twee"))
+        .await
+        .unwrap();
     let (tx, rx) = tokio::sync::watch::channel(false);
-    let handles = loket_mail::spawn(m.store.clone(), m.cfg.clone(), rx).await.unwrap();
+    let handles = loket_mail::spawn(m.store.clone(), m.cfg.clone(), rx)
+        .await
+        .unwrap();
     wait_status(&m, b.message_id, DeliveryStatus::Sent).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(relay.received().len(), 2);

@@ -38,20 +38,37 @@ impl Mail {
         Self::start_with(db, relay, |_| {}).await
     }
 
-    pub async fn start_with(db: Db, relay: Option<&Relay>, tweak: impl FnOnce(&mut MailConfig)) -> Mail {
+    pub async fn start_with(
+        db: Db,
+        relay: Option<&Relay>,
+        tweak: impl FnOnce(&mut MailConfig),
+    ) -> Mail {
         let db = match db {
             Db::Sqlite => TestDb::sqlite().await,
             Db::Postgres => TestDb::postgres().await,
         }
         .expect("test database");
         let store = db.store.clone();
-        let tenant = store.create_tenant("gemeente-a", "Gemeente A").await.expect("tenant");
+        let tenant = store
+            .create_tenant("gemeente-a", "Gemeente A")
+            .await
+            .expect("tenant");
         store
-            .set_channel_setting(tenant.id, Channel::Email, "addresses", serde_json::json!([INFO]))
+            .set_channel_setting(
+                tenant.id,
+                Channel::Email,
+                "addresses",
+                serde_json::json!([INFO]),
+            )
             .await
             .expect("setting");
         store
-            .set_channel_setting(tenant.id, Channel::Email, "domains", serde_json::json!([DOMAIN]))
+            .set_channel_setting(
+                tenant.id,
+                Channel::Email,
+                "domains",
+                serde_json::json!([DOMAIN]),
+            )
             .await
             .expect("setting");
         let mut cfg = MailConfig {
@@ -73,7 +90,9 @@ impl Mail {
         }
         tweak(&mut cfg);
         let (tx, rx) = watch::channel(false);
-        let handles = loket_mail::spawn(store.clone(), cfg.clone(), rx).await.expect("spawn mail");
+        let handles = loket_mail::spawn(store.clone(), cfg.clone(), rx)
+            .await
+            .expect("spawn mail");
         let addr = handles.smtp_local_addr().expect("smtp addr");
         Mail {
             db,
@@ -89,7 +108,9 @@ impl Mail {
     pub async fn stop(&mut self) {
         let _ = self.shutdown.send(true);
         if let Some(h) = self.handles.take() {
-            tokio::time::timeout(Duration::from_secs(20), h.join()).await.expect("mail stops");
+            tokio::time::timeout(Duration::from_secs(20), h.join())
+                .await
+                .expect("mail stops");
         }
     }
 
@@ -98,11 +119,20 @@ impl Mail {
     }
 
     pub async fn raw(&self, id: MessageId) -> Vec<u8> {
-        self.store.raw_original(self.tenant.id, id).await.expect("raw").expect("raw exists")
+        self.store
+            .raw_original(self.tenant.id, id)
+            .await
+            .expect("raw")
+            .expect("raw exists")
     }
 
     /// Sends files with Python smtplib on one connection; one JSON result per file.
-    pub async fn send_files(&self, from: &str, rcpts: &[&str], files: &[PathBuf]) -> Vec<serde_json::Value> {
+    pub async fn send_files(
+        &self,
+        from: &str,
+        rcpts: &[&str],
+        files: &[PathBuf],
+    ) -> Vec<serde_json::Value> {
         send_files(self.addr, from, rcpts, files, false).await
     }
 
@@ -120,20 +150,31 @@ pub async fn messages(store: &Store, tenant: TenantId) -> Vec<Message> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
-        let ids = store.message_ids_page(tenant, after, 500).await.expect("ids");
+        let ids = store
+            .message_ids_page(tenant, after, 500)
+            .await
+            .expect("ids");
         if ids.is_empty() {
             break;
         }
         after = ids.last().copied();
         for id in ids {
-            out.push(store.message(tenant, id).await.expect("message").expect("exists"));
+            out.push(
+                store
+                    .message(tenant, id)
+                    .await
+                    .expect("message")
+                    .expect("exists"),
+            );
         }
     }
     out
 }
 
 pub fn support(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/support")
+        .join(name)
 }
 
 /// A python3 that has aiosmtpd (pyenv's on developer machines, Debian's in CI).
@@ -176,7 +217,11 @@ pub async fn send_files(
         .await
         .expect("join")
         .expect("run send.py");
-    assert!(out.status.success(), "send.py: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "send.py: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
@@ -186,7 +231,12 @@ pub async fn send_files(
 /// Runs swaks; returns (exit status success, full transcript).
 pub async fn swaks(addr: SocketAddr, args: &[&str]) -> (bool, String) {
     let mut cmd = Command::new("swaks");
-    cmd.args(["--server", &addr.ip().to_string(), "--port", &addr.port().to_string()]);
+    cmd.args([
+        "--server",
+        &addr.ip().to_string(),
+        "--port",
+        &addr.port().to_string(),
+    ]);
     cmd.args(["--timeout", "60"]);
     cmd.args(args);
     let out = tokio::task::spawn_blocking(move || cmd.output())
@@ -233,8 +283,15 @@ impl Relay {
             .expect("start relay.py");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("relay port");
-        let port = line.trim().strip_prefix("PORT ").expect("PORT line").parse().expect("port");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("relay port");
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .expect("PORT line")
+            .parse()
+            .expect("port");
         Relay { child, dir, port }
     }
 
@@ -281,19 +338,27 @@ pub struct Dovecot {
 impl Dovecot {
     pub fn start() -> Dovecot {
         use std::os::unix::fs::PermissionsExt;
-        let dir = tempfile::Builder::new().prefix("loket-dovecot").tempdir().expect("tmp");
+        let dir = tempfile::Builder::new()
+            .prefix("loket-dovecot")
+            .tempdir()
+            .expect("tmp");
         let d = dir.path();
         std::fs::set_permissions(d, std::fs::Permissions::from_mode(0o755)).expect("chmod");
         for sub in ["run", "state", "home"] {
             std::fs::create_dir_all(d.join(sub)).expect("mkdir");
         }
-        let status = Command::new("chown").args(["mail:mail"]).arg(d.join("home")).status().expect("chown");
+        let status = Command::new("chown")
+            .args(["mail:mail"])
+            .arg(d.join("home"))
+            .status()
+            .expect("chown");
         assert!(status.success());
         let port = free_port();
         let user = INFO.to_owned();
         let password = "geheim".to_owned();
         std::fs::write(d.join("passwd"), format!("{user}:{{PLAIN}}{password}\n")).expect("passwd");
-        std::fs::set_permissions(d.join("passwd"), std::fs::Permissions::from_mode(0o644)).expect("chmod");
+        std::fs::set_permissions(d.join("passwd"), std::fs::Permissions::from_mode(0o644))
+            .expect("chmod");
         let conf = format!(
             r#"base_dir = {d}/run
 state_dir = {d}/state
@@ -354,7 +419,10 @@ service pop3-login {{
         self.child = Some(child);
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "dovecot did not start");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "dovecot did not start"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -362,12 +430,18 @@ service pop3-login {{
     /// Stops the server (SIGTERM, like a service restart) and waits until it is gone.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
             let _ = c.wait();
         }
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-            assert!(start.elapsed() < Duration::from_secs(20), "dovecot did not stop");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "dovecot did not stop"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -400,15 +474,48 @@ service pop3-login {{
              t,d=m.append('INBOX',None,None,open(sys.argv[1],'rb').read())\nassert t=='OK',d\nm.logout()\n",
             self.port, self.user, self.password
         );
-        let st = Command::new(python()).arg("-c").arg(script).arg(&p).status().expect("python");
+        let st = Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .arg(&p)
+            .status()
+            .expect("python");
         assert!(st.success(), "IMAP append failed");
+    }
+}
+
+impl Dovecot {
+    /// Number of messages without the Seen flag in INBOX.
+    pub fn unseen(&self) -> usize {
+        let script = format!(
+            "import imaplib\nm=imaplib.IMAP4('127.0.0.1',{})\nm.login('{}','{}')\nm.select('INBOX')\n\
+             t,d=m.search(None,'UNSEEN')\nprint(len(d[0].split()))\nm.logout()\n",
+            self.port, self.user, self.password
+        );
+        let out = Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("python");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .expect("count")
     }
 }
 
 impl Drop for Dovecot {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg("-TERM").arg(c.id().to_string()).status();
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(c.id().to_string())
+                .status();
             let _ = c.wait();
         }
     }
@@ -422,7 +529,9 @@ pub struct Raw {
 impl Raw {
     pub async fn connect(addr: SocketAddr) -> Raw {
         let s = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        let mut r = Raw { s: tokio::io::BufReader::new(s) };
+        let mut r = Raw {
+            s: tokio::io::BufReader::new(s),
+        };
         let g = r.reply().await;
         assert!(g.starts_with("220"), "{g}");
         r
