@@ -30,7 +30,7 @@ pub type Timestamp = chrono::DateTime<chrono::Utc>;
 pub fn to_micros(t: Timestamp) -> Timestamp {
     use chrono::{SubsecRound, Timelike};
     let t = t.trunc_subsecs(6);
-    debug_assert!(t.nanosecond() % 1000 == 0);
+    debug_assert!(t.nanosecond().is_multiple_of(1000));
     t
 }
 

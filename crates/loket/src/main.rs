@@ -69,6 +69,58 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Manage people who log in to the inbox.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a person: `loket user add --tenant demo --username jan --role clerk`. The
+    /// password comes from --password-file, else LOKET_USER_PASSWORD, else a prompt.
+    Add {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        username: String,
+        /// admin, clerk, foi_officer or auditor.
+        #[arg(long)]
+        role: String,
+        /// Display name (default: the username).
+        #[arg(long, default_value = "")]
+        name: String,
+        /// A file whose first line is the password.
+        #[arg(long)]
+        password_file: Option<PathBuf>,
+    },
+}
+
+/// The new user's password: file, environment, or a prompt without echo.
+fn user_password(file: Option<PathBuf>) -> Result<String> {
+    if let Some(f) = file {
+        let s =
+            std::fs::read_to_string(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        return Ok(s.lines().next().unwrap_or("").to_owned());
+    }
+    if let Ok(p) = std::env::var("LOKET_USER_PASSWORD") {
+        return Ok(p);
+    }
+    use std::io::IsTerminal;
+    let tty = std::io::stdin().is_terminal();
+    if tty {
+        eprint!("Password: ");
+        let _ = std::process::Command::new("stty").arg("-echo").status();
+    }
+    let mut line = String::new();
+    let read = std::io::stdin().lock().read_line(&mut line);
+    if tty {
+        let _ = std::process::Command::new("stty").arg("echo").status();
+        eprintln!();
+    }
+    read.context("cannot read the password")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 #[derive(Subcommand)]
@@ -264,6 +316,33 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 let token = store.create_token(t.id, &name, role).await?;
                 println!("{}", token.secret);
                 eprintln!("token `{name}` ({role}) for tenant {tenant}: shown once, store it now");
+            }
+        },
+        Command::User { command } => match command {
+            UserCommand::Add {
+                tenant,
+                username,
+                role,
+                name,
+                password_file,
+            } => {
+                let role: Role = role.parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "role `{role}` is not one of admin, clerk, foi_officer, auditor"
+                    )
+                })?;
+                let t = store
+                    .tenant_by_slug(&tenant)
+                    .await?
+                    .with_context(|| format!("tenant `{tenant}` not found"))?;
+                let password = user_password(password_file)?;
+                let u = store
+                    .create_user(t.id, &username, &name, role, &password)
+                    .await?;
+                println!(
+                    "user {} ({}) created in tenant {tenant} with id {}",
+                    u.username, u.role, u.id
+                );
             }
         },
     }

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 //! Black-box tests of the `loket` binary: crash safety (kill -9), graceful shutdown,
 //! a database that is down at start or goes away later, `verify`, OTLP export.
 

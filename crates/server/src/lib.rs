@@ -267,14 +267,12 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
         "  database:                   {}",
         redact_url(&settings.database_url())
     );
-    if let Some(d) = demo {
-        if let Some(token) = d.token {
-            println!("  demo admin API token:       {token}");
-            println!(
-                "    (saved in {})",
-                settings.data_dir.join("demo-admin-token").display()
-            );
-        }
+    if let Some(token) = demo.and_then(|d| d.token) {
+        println!("  demo admin API token:       {token}");
+        println!(
+            "    (saved in {})",
+            settings.data_dir.join("demo-admin-token").display()
+        );
     }
     running.wait().await?;
     tracing::info!("loket stopped");

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 //! The HTTP API in-process (Zero To Production's `spawn_app` on port 0), on SQLite and
 //! PostgreSQL.
 

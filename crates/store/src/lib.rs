@@ -67,18 +67,17 @@ impl StoreError {
 
     /// True when the database could not be reached (maps to HTTP 503).
     pub fn is_unavailable(&self) -> bool {
-        match self {
-            StoreError::Unavailable(_) | StoreError::Connection(_) | StoreError::Closed => true,
-            StoreError::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ClosedConnection,
-                _,
-            )) => true,
-            StoreError::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UnableToSendCommand,
-                _,
-            )) => true,
-            _ => false,
-        }
+        matches!(
+            self,
+            StoreError::Unavailable(_)
+                | StoreError::Connection(_)
+                | StoreError::Closed
+                | StoreError::Database(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ClosedConnection
+                        | diesel::result::DatabaseErrorKind::UnableToSendCommand,
+                    _,
+                ))
+        )
     }
 }
 
@@ -210,7 +209,7 @@ impl Store {
 
     /// `/health/ready`: the database answers and every migration is applied.
     pub async fn ready(&self) -> Result<bool> {
-        self.read(|c| conn::migrations_current(c)).await
+        self.read(conn::migrations_current).await
     }
 
     /// The durability settings as a live connection reports them (for tests and

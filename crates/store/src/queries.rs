@@ -54,6 +54,15 @@ impl OutboxKind {
     }
 }
 
+type OutboxRowTuple = (
+    i64,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    chrono::NaiveDateTime,
+);
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OutboxEntry {
     pub seq: i64,
@@ -517,14 +526,7 @@ impl Store {
     /// are system tasks that route by `tenant_id`.
     pub async fn read_outbox(&self, after_seq: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
         self.read(move |c| {
-            let rows: Vec<(
-                i64,
-                String,
-                String,
-                Option<String>,
-                Option<String>,
-                chrono::NaiveDateTime,
-            )> = outbox::table
+            let rows: Vec<OutboxRowTuple> = outbox::table
                 .filter(outbox::seq.gt(after_seq))
                 .order(outbox::seq.asc())
                 .limit(limit)

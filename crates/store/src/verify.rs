@@ -169,16 +169,15 @@ fn verify_chain(
         let Some(last) = rows.last() else { break };
         after = last.seq;
         for r in rows {
-            if matches!(
+            let records_sha = matches!(
                 r.action.as_str(),
                 "message_ingested" | "message_imported" | "reply_queued" | "note_added"
-            ) && r.subject_kind == "message"
-            {
-                if let Ok(v) = serde_json::from_str::<serde_json::Value>(&r.detail) {
-                    if let Some(sha) = v.get("sha256").and_then(|s| s.as_str()) {
-                        recorded.insert(r.subject_id.clone(), sha.to_owned());
-                    }
-                }
+            ) && r.subject_kind == "message";
+            let sha = serde_json::from_str::<serde_json::Value>(&r.detail)
+                .ok()
+                .and_then(|v| v.get("sha256").and_then(|s| s.as_str()).map(str::to_owned));
+            if let (true, Some(sha)) = (records_sha, sha) {
+                recorded.insert(r.subject_id.clone(), sha);
             }
             events.push(r.into_domain()?);
         }

@@ -18,7 +18,7 @@ use std::sync::mpsc;
 use tokio::sync::{oneshot, watch};
 
 /// Advisory lock key guarding the outbox and audit heads on PostgreSQL ("loket" in ASCII).
-const PG_WRITE_LOCK: i64 = 0x6c6f_6b65_74;
+const PG_WRITE_LOCK: i64 = 0x006c_6f6b_6574;
 
 type AnyBox = Box<dyn Any + Send>;
 type JobFn = Box<dyn FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<AnyBox> + Send>;

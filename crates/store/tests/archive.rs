@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 //! The archive's contracts, each on SQLite and on PostgreSQL.
 
 use diesel::Connection;
