@@ -44,6 +44,15 @@ async function delivered(page, text, timeout = 10000) {
   await bubble(page, text).locator('.lw-meta', { hasText: 'Bezorgd' }).waitFor({ timeout });
 }
 
+/** The stored message behind a delivered bubble, and every message of its conversation. */
+async function stored(page, text) {
+  const id = await bubble(page, text).first().getAttribute('data-id');
+  assert.ok(id, `bubble "${text}" has a message id`);
+  const message = await server.message(id);
+  const all = await server.conversationMessages(message.conversation_id);
+  return { message, all, same: all.filter((m) => m.text === message.text) };
+}
+
 test('widget is small, plain and served by loket', async () => {
   const js = await (await fetch(`${server.origin}/widget.js`)).text();
   const css = await (await fetch(`${server.origin}/widget.css`)).text();
@@ -71,11 +80,11 @@ test('citizen reads the notice, sends a message: stored once; no storage before,
     assert.deepEqual(await context.cookies(), []);
     await page.locator('#lw-text').press('Enter');
     await delivered(page, 'Wanneer wordt het grofvuil opgehaald?');
-    const stored = (await server.messages()).filter((m) => m.text === 'Wanneer wordt het grofvuil opgehaald?');
-    assert.equal(stored.length, 1);
-    assert.equal(stored[0].direction, 'inbound');
-    assert.match(stored[0].from, /^session:[0-9a-f]{64}$/);
-    assert.equal(JSON.parse(stored[0].raw).text, 'Wanneer wordt het grofvuil opgehaald?');
+    const { message, same } = await stored(page, 'Wanneer wordt het grofvuil opgehaald?');
+    assert.equal(same.length, 1);
+    assert.equal(message.direction, 'inbound');
+    assert.equal(message.channel, 'webchat');
+    assert.match(message.from.address, /^session:[0-9a-f]{64}$/);
     // After the first send the session lives in this tab's sessionStorage only.
     const st = await storageState(page);
     assert.equal(st.local, 0);
@@ -107,8 +116,8 @@ test('server restarted mid-conversation: message sent during the outage is deliv
     await server.start();
     await delivered(page, 'Getypt tijdens de storing', 30000);
     await page.locator('.lw-conn', { hasText: 'hersteld' }).waitFor();
-    const stored = (await server.messages()).filter((m) => m.text === 'Getypt tijdens de storing');
-    assert.equal(stored.length, 1);
+    const { same } = await stored(page, 'Getypt tijdens de storing');
+    assert.equal(same.length, 1);
     // The widget shows it once.
     assert.equal(await bubble(page, 'Getypt tijdens de storing').count(), 1);
   } finally {
@@ -122,15 +131,15 @@ test('clerk reply appears in the open widget within a second and is marked deliv
     await openWidget(page);
     await send(page, 'Vraag over mijn paspoort');
     await delivered(page, 'Vraag over mijn paspoort');
-    const conv = (await server.messages()).find((m) => m.text === 'Vraag over mijn paspoort').conversation_id;
+    const conv = (await stored(page, 'Vraag over mijn paspoort')).message.conversation_id;
     const t0 = Date.now();
-    const { message_id: replyId } = await server.reply(conv, 'U kunt een afspraak maken. <b>Groet</b>');
+    const { id: replyId } = await server.reply(conv, 'U kunt een afspraak maken. <b>Groet</b>');
     await page.locator('.lw-out', { hasText: 'U kunt een afspraak maken.' }).waitFor({ timeout: 5000 });
     const elapsed = Date.now() - t0;
     assert.ok(elapsed < 1000, `reply took ${elapsed} ms`);
     assert.equal(await page.locator('.lw-out b').count(), 0);
     assert.match(await page.locator('.lw-out').last().innerText(), /<b>Groet<\/b>/);
-    await waitFor(async () => (await server.messages()).find((m) => m.id === replyId)?.status === 'delivered', { what: 'delivered status' });
+    await waitFor(async () => (await server.message(replyId)).status === 'delivered', { what: 'delivered status' });
     // Closed widget: the reply is there on return.
     await page.locator('.lw-close').click();
     await server.reply(conv, 'Nog een antwoord terwijl de chat dicht is');
@@ -185,8 +194,7 @@ test('keyboard only: open, type, send, close with Tab, Enter and Escape', async 
     await page.locator('.lw-panel').waitFor({ state: 'hidden' });
     assert.equal(await deepActive(page), 'lw-launcher', 'focus returns to the launcher');
     assert.equal(await page.locator('.lw-launcher').getAttribute('aria-expanded'), 'false');
-    const stored = (await server.messages()).filter((m) => m.text === 'Met het toetsenbord verstuurd');
-    assert.equal(stored.length, 1);
+    assert.equal((await stored(page, 'Met het toetsenbord verstuurd')).same.length, 1);
   } finally {
     await context.close();
   }
@@ -242,9 +250,12 @@ test('an attachment is checked from its content; a refusal is explained in the w
     const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
     await page.locator('#lw-file').setInputFiles({ name: 'echt.pdf', mimeType: 'application/pdf', buffer: pdf });
     await delivered(page, 'echt.pdf');
-    const msgs = await server.messages();
-    assert.equal(msgs.filter((m) => m.text === 'echt.pdf' && m.attachments === 1).length, 1);
-    assert.equal(msgs.filter((m) => m.text === 'formulier.pdf').length, 0);
+    const { message, all } = await stored(page, 'echt.pdf');
+    assert.equal(message.attachments.length, 1);
+    assert.equal(message.attachments[0].content_type, 'application/pdf');
+    assert.equal(all.filter((m) => m.text === 'echt.pdf').length, 1);
+    assert.equal(all.filter((m) => m.text === 'formulier.pdf').length, 0);
+    assert.equal(await bubble(page, 'formulier.pdf').getAttribute('data-id'), null);
   } finally {
     await context.close();
   }
@@ -260,9 +271,9 @@ test('fallback: with WebSockets blocked the widget uses SSE + POST', async () =>
     await openWidget(page);
     await send(page, 'Via de terugvaloptie');
     await delivered(page, 'Via de terugvaloptie', 30000);
-    const stored = (await server.messages()).filter((m) => m.text === 'Via de terugvaloptie');
-    assert.equal(stored.length, 1);
-    await server.reply(stored[0].conversation_id, 'Antwoord via SSE');
+    const { message, same } = await stored(page, 'Via de terugvaloptie');
+    assert.equal(same.length, 1);
+    await server.reply(message.conversation_id, 'Antwoord via SSE');
     await page.locator('.lw-out', { hasText: 'Antwoord via SSE' }).waitFor({ timeout: 5000 });
   } finally {
     await context.close();

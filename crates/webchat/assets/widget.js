@@ -325,6 +325,7 @@
       li.appendChild(el('p', { 'class': 'lw-meta' }));
       log.appendChild(li);
     }
+    if (m.mid) li.setAttribute('data-id', m.mid);
     var meta = li.lastChild;
     meta.textContent = '';
     var who = m.dir === 'in' ? T.you : T.them;

@@ -6,7 +6,7 @@
 //   cargo build -p loket-webchat --example webchat_test_server
 // LOKET_WEBCHAT_SERVER=<path> picks another binary with the same environment contract.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import net from 'node:net';
@@ -23,40 +23,58 @@ export async function freePort() {
   });
 }
 
+export const loketBin = process.env.LOKET_BIN && existsSync(process.env.LOKET_BIN) ? process.env.LOKET_BIN : null;
+
+/**
+ * The server under test: the real `loket serve` when LOKET_BIN names it (ops/test.sh does),
+ * else the crate's webchat_test_server. Both serve the same web chat routes and the API
+ * subset used here (GET /api/v1/messages/{id}, GET /api/v1/conversations/{id},
+ * POST /api/v1/conversations/{id}/replies).
+ */
 export class TestServer {
-  constructor({ config = { defaults: { online_rule: 'always' } } } = {}) {
-    this.config = config;
+  constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'loket-webchat-browser-'));
     this.proc = null;
     this.port = null;
+    this.token = null;
   }
 
   get origin() { return `http://127.0.0.1:${this.port}`; }
 
   async start() {
-    if (!this.port) this.port = await freePort();
-    const env = {
-      ...process.env,
-      WEBCHAT_TEST_DATA: this.dir,
-      WEBCHAT_TEST_PORT: String(this.port),
-      WEBCHAT_TEST_CONFIG: JSON.stringify(this.config),
-      RUST_LOG: process.env.RUST_LOG || 'warn',
-    };
-    const proc = spawn(serverBin, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = proc;
-    let err = '';
-    proc.stderr.on('data', (d) => { err += d; });
-    proc.on('error', (e) => { err += String(e); });
-    await new Promise((ok, fail) => {
-      let out = '';
-      const t = setTimeout(() => fail(new Error(`server did not start: ${out} ${err}`)), 30000);
-      proc.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('LISTENING')) { clearTimeout(t); ok(); }
+    if (!this.port) { this.port = await freePort(); this.smtpPort = await freePort(); }
+    const env = { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' };
+    let bin, args;
+    if (loketBin) {
+      bin = loketBin; args = ['serve'];
+      Object.assign(env, {
+        LOKET_HTTP__BIND: `127.0.0.1:${this.port}`,
+        LOKET_SMTP__BIND: `127.0.0.1:${this.smtpPort}`,
+        LOKET_DATA_DIR: this.dir,
+        LOKET_WEBCHAT__DEFAULTS__ONLINE_RULE: 'always',
       });
-      proc.on('exit', (code) => { clearTimeout(t); fail(new Error(`server exited ${code}: ${err}`)); });
-    });
-    proc.removeAllListeners('exit');
+    } else {
+      bin = serverBin; args = [];
+      Object.assign(env, {
+        WEBCHAT_TEST_DATA: this.dir,
+        WEBCHAT_TEST_PORT: String(this.port),
+        WEBCHAT_TEST_CONFIG: JSON.stringify({ defaults: { online_rule: 'always' } }),
+      });
+    }
+    const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = proc;
+    let out = '';
+    proc.stdout.on('data', (d) => { out += d; });
+    proc.stderr.on('data', (d) => { out += d; });
+    let exited = null;
+    proc.on('error', (e) => { exited = String(e); });
+    proc.on('exit', (code) => { exited = `exit ${code}`; });
+    await waitFor(async () => {
+      if (exited) throw new Error(`server ${exited}: ${out}`);
+      const r = await fetch(`${this.origin}/webchat/v1/info?tenant=demo`).catch(() => null);
+      return r && r.ok;
+    }, { timeout: 60000, what: `server start (${out.slice(-500)})` }).catch((e) => { if (exited) throw new Error(`server ${exited}: ${out}`); throw e; });
+    if (loketBin && !this.token) this.token = readFileSync(join(this.dir, 'demo-admin-token'), 'utf8').trim();
   }
 
   async stop() {
@@ -64,25 +82,30 @@ export class TestServer {
     if (!p) return;
     this.proc = null;
     if (p.exitCode !== null) return;
-    await new Promise((ok) => { p.on('exit', ok); p.kill('SIGTERM'); setTimeout(() => p.kill('SIGKILL'), 5000); });
+    await new Promise((ok) => { p.on('exit', ok); p.kill('SIGTERM'); setTimeout(() => p.kill('SIGKILL'), 10000); });
   }
 
   async restart() { await this.stop(); await this.start(); }
 
   async dispose() { await this.stop(); rmSync(this.dir, { recursive: true, force: true }); }
 
-  /** Every stored message of the demo tenant. */
-  async messages() {
-    const r = await fetch(`${this.origin}/test/messages`);
-    if (!r.ok) throw new Error(`messages: ${r.status}`);
+  async api(path, init = {}) {
+    const headers = { ...(init.headers || {}) };
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const r = await fetch(`${this.origin}${path}`, { ...init, headers });
+    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
     return r.json();
   }
 
-  /** A clerk's reply in a conversation (stored `queued`, as the server's reply API does). */
-  async reply(conversationId, text) {
-    const r = await fetch(`${this.origin}/test/reply/${conversationId}`, { method: 'POST', body: text });
-    if (!r.ok) throw new Error(`reply: ${r.status} ${await r.text()}`);
-    return r.json();
+  message(id) { return this.api(`/api/v1/messages/${id}`); }
+
+  async conversationMessages(id) { return (await this.api(`/api/v1/conversations/${id}`)).messages; }
+
+  /** A clerk's reply in a conversation (stored `queued`, then pushed to the widget). */
+  reply(conversationId, text) {
+    return this.api(`/api/v1/conversations/${conversationId}/replies`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text }),
+    });
   }
 }
 

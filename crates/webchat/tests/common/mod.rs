@@ -62,7 +62,85 @@ pub async fn relay(store: Store, bus: Arc<dyn LiveBus>) {
 pub fn test_routes(cfg: &mut web::ServiceConfig, store: Store, tenant: TenantId) {
     cfg.app_data(web::Data::new((store, tenant)))
         .route("/test/reply/{conv}", web::post().to(reply))
-        .route("/test/messages", web::get().to(messages));
+        .route("/test/messages", web::get().to(messages))
+        // The subset of the server's API the browser tests use, same shapes, no auth.
+        .route("/api/v1/messages/{id}", web::get().to(api_message))
+        .route(
+            "/api/v1/conversations/{id}",
+            web::get().to(api_conversation),
+        )
+        .route(
+            "/api/v1/conversations/{id}/replies",
+            web::post().to(api_reply),
+        );
+}
+
+fn view(m: &loket_core::Message) -> serde_json::Value {
+    serde_json::json!({
+        "id": m.id.to_string(),
+        "conversation_id": m.conversation_id.to_string(),
+        "direction": m.direction.as_str(),
+        "channel": m.channel.as_str(),
+        "from": m.from,
+        "text": m.text,
+        "status": m.status.map(|s| s.as_str()),
+        "attachments": m.attachments,
+    })
+}
+
+async fn api_message(data: web::Data<(Store, TenantId)>, id: web::Path<String>) -> HttpResponse {
+    let (store, tenant) = data.get_ref();
+    let Ok(id) = id.parse() else {
+        return HttpResponse::NotFound().finish();
+    };
+    match store.message(*tenant, id).await {
+        Ok(Some(m)) => HttpResponse::Ok().json(view(&m)),
+        _ => HttpResponse::NotFound().finish(),
+    }
+}
+
+async fn api_conversation(
+    data: web::Data<(Store, TenantId)>,
+    id: web::Path<String>,
+) -> HttpResponse {
+    let (store, tenant) = data.get_ref();
+    let Ok(id) = id.parse() else {
+        return HttpResponse::NotFound().finish();
+    };
+    match store.conversation_messages(*tenant, id).await {
+        Ok(ms) => HttpResponse::Ok().json(serde_json::json!({
+            "id": id.to_string(),
+            "messages": ms.iter().map(view).collect::<Vec<_>>(),
+        })),
+        Err(_) => HttpResponse::NotFound().finish(),
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct ReplyBody {
+    text: String,
+}
+
+async fn api_reply(
+    data: web::Data<(Store, TenantId)>,
+    id: web::Path<String>,
+    body: web::Json<ReplyBody>,
+) -> HttpResponse {
+    let (store, tenant) = data.get_ref();
+    let Ok(conv) = id.parse() else {
+        return HttpResponse::NotFound().finish();
+    };
+    let p = Principal::system(*tenant, "test-clerk");
+    match store
+        .queue_outbound(&p, conv, Outbound::text(body.into_inner().text))
+        .await
+    {
+        Ok(i) => match store.message(*tenant, i.message_id).await {
+            Ok(Some(m)) => HttpResponse::Created().json(view(&m)),
+            _ => HttpResponse::InternalServerError().finish(),
+        },
+        Err(e) => HttpResponse::InternalServerError().body(e.to_string()),
+    }
 }
 
 async fn reply(
