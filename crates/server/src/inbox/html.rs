@@ -101,7 +101,7 @@ pub fn page(
             lang.other().code(),
             url_enc(back),
             lang.other().code(),
-            lang.other().texts().switch_language,
+            t.switch_language,
             t.signed_in_as,
             esc(&name),
             esc(v.principal.role.as_str()),
@@ -115,7 +115,7 @@ pub fn page(
             lang.other().code(),
             url_enc(back),
             lang.other().code(),
-            lang.other().texts().switch_language
+            t.switch_language
         );
     }
     format!(

@@ -1,0 +1,145 @@
+//! Shared set-up of the inbox tests: a running server with two tenants, a person of
+//! every role in tenant A, a clerk in tenant B, sessions and conversations.
+#![allow(dead_code)]
+
+use loket_core::*;
+use loket_server::{Running, Settings, start};
+use loket_store::accounts::LoginPolicy;
+use loket_store::testing::TestDb;
+use reqwest::header::{COOKIE, HeaderMap, HeaderValue};
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+/// A logged-in person: the cookie value and the session's CSRF token.
+#[derive(Clone)]
+pub struct Person {
+    pub user_id: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+pub struct Inbox {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub tenant_a: TenantId,
+    pub tenant_b: TenantId,
+    pub admin: Person,
+    pub clerk: Person,
+    pub foi: Person,
+    pub auditor: Person,
+    pub other_clerk: Person,
+    pub api_clerk: String,
+    pub conversation: ConversationId,
+    pub message: MessageId,
+    pub db: TestDb,
+    pub running: Running,
+}
+
+async fn person(db: &TestDb, tenant: TenantId, slug: &str, username: &str, role: Role) -> Person {
+    let u = db
+        .store
+        .create_user(tenant, username, username, role, PASSWORD)
+        .await
+        .expect("user");
+    let s = db
+        .store
+        .login(slug, username, PASSWORD, LoginPolicy::default())
+        .await
+        .expect("login")
+        .expect("accepted");
+    Person {
+        user_id: u.id,
+        cookie: format!("loket_session={}", s.secret),
+        csrf: s.session.csrf_token,
+    }
+}
+
+/// An inbound webchat message with an attachment in tenant A.
+pub async fn inbound(
+    db: &TestDb,
+    tenant: TenantId,
+    from: &str,
+    text: &str,
+) -> (ConversationId, MessageId) {
+    let mut m = Inbound::new(
+        Channel::Webchat,
+        Address::new(from),
+        text,
+        text.as_bytes().to_vec(),
+    );
+    m.idempotency_key = Some(uuid::Uuid::now_v7().to_string());
+    m.attachments = vec![NewAttachment {
+        filename: Some("<b>x</b>.html".into()),
+        content_type: "text/html".into(),
+        content_id: None,
+        data: b"<script>alert(1)</script>".to_vec(),
+    }];
+    let r = db.store.ingest(tenant, m).await.expect("ingest");
+    (r.conversation_id, r.message_id)
+}
+
+pub async fn spawn(db: TestDb) -> Inbox {
+    let mut settings = Settings::load_from(None, vec![]).expect("settings");
+    settings.data_dir = db.dir.clone();
+    let store = db.store.clone();
+    let a = store
+        .create_tenant("amersfoort", "Gemeente Amersfoort")
+        .await
+        .expect("tenant");
+    let b = store
+        .create_tenant("baarn", "Gemeente Baarn")
+        .await
+        .expect("tenant");
+    let admin = person(&db, a.id, "amersfoort", "anna", Role::Admin).await;
+    let clerk = person(&db, a.id, "amersfoort", "kees", Role::Clerk).await;
+    let foi = person(&db, a.id, "amersfoort", "wim", Role::FoiOfficer).await;
+    let auditor = person(&db, a.id, "amersfoort", "alie", Role::Auditor).await;
+    let other_clerk = person(&db, b.id, "baarn", "bert", Role::Clerk).await;
+    let api_clerk = store
+        .create_token(a.id, "integration", Role::Clerk)
+        .await
+        .expect("token")
+        .secret;
+    let (conversation, message) = inbound(
+        &db,
+        a.id,
+        "chat:burger-1",
+        "<script>window.pwned=1</script><img src=x onerror=alert(1)> Mijn paspoort is verlopen.",
+    )
+    .await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let running = start(store, settings, listener).expect("start");
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    Inbox {
+        base: format!("http://{}", running.addr),
+        http,
+        tenant_a: a.id,
+        tenant_b: b.id,
+        admin,
+        clerk,
+        foi,
+        auditor,
+        other_clerk,
+        api_clerk,
+        conversation,
+        message,
+        db,
+        running,
+    }
+}
+
+/// Headers of a session request (cookie, and the CSRF header when `csrf`).
+pub fn session_headers(p: &Person, csrf: bool) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(COOKIE, HeaderValue::from_str(&p.cookie).expect("cookie"));
+    if csrf {
+        h.insert(
+            "X-CSRF-Token",
+            HeaderValue::from_str(&p.csrf).expect("csrf"),
+        );
+    }
+    h
+}
