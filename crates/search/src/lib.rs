@@ -7,7 +7,7 @@
 //!
 //! ## Wiring (server and `loket` binary)
 //!
-//! ```ignore
+//! ```text
 //! let search = SearchService::open(store.clone(), &data_dir, cfg.search.clone()).await?;
 //! let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
 //! let indexer = search.spawn_indexer(stop_rx);        // `loket serve`
@@ -38,6 +38,8 @@
 //!   a cursor is only accepted for the tenant it was issued to.
 
 pub mod analysis;
+#[doc(hidden)]
+pub mod bench;
 pub mod collect;
 pub mod compile;
 pub mod error;

@@ -143,8 +143,8 @@ enum Tok {
     And,
     Or,
     Not,
-    /// `name:` (the value follows as the next token, without space)
-    Field(String),
+    /// `name:` and where its value must start (right after the colon, no space)
+    Field(String, usize),
     Word(String),
     Quoted(String),
 }
@@ -219,8 +219,8 @@ fn lex(chars: &[char]) -> Result<Vec<(Tok, usize)>, SearchError> {
                     let name = &word[..colon];
                     let lname = name.to_ascii_lowercase();
                     if FIELDS.contains(&lname.as_str()) {
-                        out.push((Tok::Field(lname), start));
                         let name_chars = name.chars().count() + 1;
+                        out.push((Tok::Field(lname, start + name_chars), start));
                         let rest: String = word[colon + 1..].to_owned();
                         if !rest.is_empty() {
                             out.push((Tok::Word(rest), start + name_chars));
@@ -396,16 +396,15 @@ impl Parser<'_> {
                 self.clause(pos)?;
                 self.phrase(Target::All, q, pos)
             }
-            Tok::Field(name) => {
+            Tok::Field(name, vpos) => {
                 self.clause(pos)?;
-                let vpos = self.pos();
                 let value = match self.toks.get(self.at) {
-                    Some((Tok::Word(w), p)) if *p > pos => {
+                    Some((Tok::Word(w), p)) if *p == vpos => {
                         let w = w.clone();
                         self.at += 1;
                         Value::Word(w)
                     }
-                    Some((Tok::Quoted(q), p)) if *p > pos => {
+                    Some((Tok::Quoted(q), p)) if *p == vpos => {
                         let q = q.clone();
                         self.at += 1;
                         Value::Quoted(q)

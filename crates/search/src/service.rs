@@ -228,7 +228,8 @@ impl SearchService {
                 cfg,
                 tenants: Mutex::new(HashMap::new()),
                 writers: Mutex::new(HashMap::new()),
-                dispatched: AtomicI64::new(0),
+                // -1 until the indexer has registered every tenant (see `wait_indexed`).
+                dispatched: AtomicI64::new(-1),
                 progress,
                 pins: Mutex::new(HashMap::new()),
                 next_pin: AtomicU64::new(1),
@@ -254,9 +255,11 @@ impl SearchService {
         let root = self.tenant_root(tenant);
         std::fs::create_dir_all(&root).map_err(|e| SearchError::io(&root, e))?;
         let gn = open_current(&root)?;
+        // Without a usable generation nothing is searchable yet: -1 keeps `wait_indexed`
+        // waiting until the first build is published.
         let processed = match &gn {
             Some(g) if g.is_current_schema() => g.payload()?.seq,
-            _ => 0,
+            _ => -1,
         };
         let idx = Arc::new(TenantIndex::new(tenant, root, gn, processed));
         let mut map = lock(&self.inner.tenants);
@@ -269,6 +272,12 @@ impl SearchService {
             Some(g) => Ok(g.payload()?.seq),
             None => Ok(0),
         }
+    }
+
+    /// Outbox seq up to which the indexer has handed entries to the writers (tests).
+    #[doc(hidden)]
+    pub fn dispatched_seq(&self) -> i64 {
+        self.inner.dispatched.load(Ordering::SeqCst)
     }
 
     /// Every outbox entry up to this seq is searchable (in every tenant's index).
@@ -314,6 +323,7 @@ impl SearchService {
         tokio::spawn(async move {
             let r = svc.run_indexer(shutdown, rx).await;
             svc.inner.running.store(false, Ordering::SeqCst);
+            svc.inner.dispatched.store(-1, Ordering::SeqCst);
             *lock(&svc.inner.requests) = None;
             svc.stop_writers(false).await;
             if let Err(e) = &r {
@@ -971,7 +981,7 @@ impl Iterator for HitStream {
     }
 }
 
-fn load_hit(
+pub(crate) fn load_hit(
     searcher: &Searcher,
     gn: &Generation,
     addr: DocAddress,

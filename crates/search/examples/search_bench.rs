@@ -1,0 +1,161 @@
+//! tantivy side of the search benchmark (driven by `ops/bench/search/run.sh`).
+//!
+//! `search_bench <corpus.jsonl> <queries.jsonl> <index-dir> <clients>` builds the index
+//! from the corpus, runs every query of the mix with `clients` threads (top-20 + exact
+//! message and conversation counts, hits loaded, no snippets), then again with snippets,
+//! and prints one JSON object with the figures.
+
+use loket_core::{Address, ConversationId, MessageId};
+use loket_search::bench;
+use loket_search::{MessageDoc, QueryLimits, Sort};
+use std::io::BufRead;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+#[derive(serde::Deserialize)]
+struct Row {
+    id: uuid::Uuid,
+    conv: uuid::Uuid,
+    channel: String,
+    direction: String,
+    from: String,
+    to: String,
+    subject: Option<String>,
+    text: String,
+    ts: i64,
+}
+
+#[derive(serde::Deserialize)]
+struct Q {
+    tantivy: String,
+}
+
+type BoxErr = Box<dyn std::error::Error + Send + Sync>;
+
+fn proc_status(key: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with(key))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn pct(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn run(g: &bench::BenchIndex, qs: &[String], clients: usize, snippets: bool) -> Result<serde_json::Value, BoxErr> {
+    let limits = QueryLimits {
+        max_prefix_expansions: 50_000,
+        ..QueryLimits::default()
+    };
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    let mut lat: Vec<f64> = Vec::new();
+    let mut errors = 0usize;
+    let mut total_hits: u64 = 0;
+    std::thread::scope(|s| {
+        let hs: Vec<_> = (0..clients)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut l = Vec::new();
+                    let mut e = 0;
+                    let mut th = 0u64;
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(q) = qs.get(i) else { break };
+                        let t = Instant::now();
+                        match bench::search(g, &limits, q, Sort::Relevance, 20, snippets) {
+                            Ok((n, _, _)) => th += n,
+                            Err(_) => e += 1,
+                        }
+                        l.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                    (l, e, th)
+                })
+            })
+            .collect();
+        for h in hs {
+            if let Ok((l, e, th)) = h.join() {
+                lat.extend(l);
+                errors += e;
+                total_hits += th;
+            }
+        }
+    });
+    let wall = started.elapsed().as_secs_f64();
+    lat.sort_by(|a, b| a.total_cmp(b));
+    Ok(serde_json::json!({
+        "queries": lat.len(), "errors": errors, "wall_s": wall,
+        "qps": lat.len() as f64 / wall,
+        "p50_ms": pct(&lat, 0.5), "p90_ms": pct(&lat, 0.9), "p99_ms": pct(&lat, 0.99),
+        "max_ms": lat.last().copied().unwrap_or(0.0),
+        "sum_of_counts": total_hits,
+    }))
+}
+
+fn main() -> Result<(), BoxErr> {
+    let a: Vec<String> = std::env::args().collect();
+    if a.len() < 5 {
+        return Err("usage: search_bench <corpus.jsonl> <queries.jsonl> <index-dir> <clients>".into());
+    }
+    let clients: usize = a[4].parse()?;
+    let dir = std::path::Path::new(&a[3]);
+    let _ = std::fs::remove_dir_all(dir);
+    let g = bench::create(dir)?;
+    let t0 = Instant::now();
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&a[1])?);
+    let docs = file.lines().map_while(Result::ok).filter_map(|l| {
+        let r: Row = serde_json::from_str(&l).ok()?;
+        Some(MessageDoc {
+            message_id: MessageId(r.id),
+            conversation_id: ConversationId(r.conv),
+            channel: r.channel,
+            direction: r.direction,
+            from: Address::new(r.from),
+            to: vec![Address::new(r.to)],
+            subject: r.subject,
+            text: r.text,
+            received_at: chrono::DateTime::from_timestamp_micros(r.ts)?,
+            attachment_names: Vec::new(),
+            attachment_texts: Vec::new(),
+            labels: Vec::new(),
+            topics: Vec::new(),
+            woo_cases: Vec::new(),
+            flags: Vec::new(),
+        })
+    });
+    let n = bench::build(&g, docs, 256 * 1024 * 1024, 2)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let segments = g.reader.searcher().segment_readers().len();
+    let size: u64 = std::fs::read_dir(&g.dir)?
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    let qs: Vec<String> = std::io::BufReader::new(std::fs::File::open(&a[2])?)
+        .lines()
+        .map_while(Result::ok)
+        .filter_map(|l| serde_json::from_str::<Q>(&l).ok().map(|q| q.tantivy))
+        .collect();
+    // warm-up pass (page cache and term dictionaries), not measured
+    let _ = run(&g, &qs, clients, false)?;
+    let plain = run(&g, &qs, clients, false)?;
+    let with_snippets = run(&g, &qs, clients, true)?;
+    let out = serde_json::json!({
+        "engine": "tantivy (loket-search)",
+        "messages": n, "build_s": build_s, "segments": segments, "index_bytes": size,
+        "top20_count": plain, "top20_count_snippets": with_snippets,
+        "vmrss_kib": proc_status("VmRSS:"), "rss_anon_kib": proc_status("RssAnon:"),
+        "rss_file_kib": proc_status("RssFile:"), "vmhwm_kib": proc_status("VmHWM:"),
+    });
+    println!("{out}");
+    Ok(())
+}
