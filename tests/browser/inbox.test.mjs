@@ -1,0 +1,135 @@
+// The clerk inbox end to end (issue 6) in real headless Chromium against the real
+// `loket serve` binary: log in, a web chat message from a second browser context (the
+// citizen) arrives live in the list, the clerk answers it, the answer appears in the
+// citizen's widget; axe-core finds no WCAG 2.1 A/AA violations on the login page, the
+// list and the conversation view.
+//
+// Run: cargo build -p loket && cd tests/browser && node --test inbox.test.mjs
+// (LOKET_BIN overrides /work/target/debug/loket; CHROMIUM overrides /usr/bin/chromium).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort, waitFor } from './lib/server.mjs';
+import { launch, axe } from './lib/browser.mjs';
+
+const here = new URL('.', import.meta.url).pathname;
+const target = process.env.CARGO_TARGET_DIR || resolve(here, '../../../target');
+const bin = process.env.LOKET_BIN && existsSync(process.env.LOKET_BIN)
+  ? process.env.LOKET_BIN : join(target, 'debug/loket');
+const PASSWORD = 'correct horse battery staple';
+
+let dir, proc, origin, browser, out = '';
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'loket-inbox-browser-'));
+  const port = await freePort();
+  const smtp = await freePort();
+  origin = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    RUST_LOG: 'warn',
+    LOKET_DATA_DIR: dir,
+    LOKET_HTTP__BIND: `127.0.0.1:${port}`,
+    LOKET_SMTP__BIND: `127.0.0.1:${smtp}`,
+  };
+  proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  await waitFor(async () => {
+    const r = await fetch(`${origin}/health/ready`).catch(() => null);
+    return r && r.ok;
+  }, { timeout: 60000, what: 'loket serve' });
+  const add = spawnSync(bin, ['user', 'add', '--tenant', 'demo', '--username', 'kees', '--role', 'clerk', '--name', 'Kees de Vries'],
+    { env: { ...env, LOKET_USER_PASSWORD: PASSWORD }, encoding: 'utf8' });
+  assert.equal(add.status, 0, `loket user add: ${add.stdout} ${add.stderr}`);
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  if (proc && proc.exitCode === null) {
+    await new Promise((ok) => { proc.on('exit', ok); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 10000); });
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+async function noViolations(page, what) {
+  const v = await axe(page);
+  assert.deepEqual(v, [], `${what}: ${JSON.stringify(v, null, 1)}`);
+}
+
+test('clerk logs in, sees a chat message arrive live, answers; the citizen sees the answer', async () => {
+  // bypassCSP only so axe-core can be injected; the CSP itself is tested in Rust.
+  const clerkCtx = await browser.newContext({ locale: 'nl-NL', bypassCSP: true });
+  const clerk = await clerkCtx.newPage();
+  const errors = [];
+  clerk.on('pageerror', (e) => errors.push(String(e)));
+  const citizenCtx = await browser.newContext({ locale: 'nl-NL' });
+  const citizen = await citizenCtx.newPage();
+  try {
+    await clerk.goto(`${origin}/inbox`);
+    assert.match(clerk.url(), /\/inbox\/login$/);
+    await noViolations(clerk, 'login page');
+    // A wrong password: generic error, still on the login page.
+    await clerk.getByLabel('Gebruikersnaam').fill('kees');
+    await clerk.getByLabel('Wachtwoord').fill('wrong password');
+    await clerk.getByRole('button', { name: 'Inloggen' }).click();
+    await clerk.getByRole('alert').getByText('Inloggen is niet gelukt').waitFor();
+    await noViolations(clerk, 'login page with error');
+    assert.equal(await clerk.getByLabel('Gemeente (code)').inputValue(), 'demo');
+    await clerk.getByLabel('Wachtwoord').fill(PASSWORD);
+    await clerk.getByRole('button', { name: 'Inloggen' }).click();
+    await clerk.waitForURL(`${origin}/inbox`);
+    await clerk.getByRole('heading', { name: 'Inbox' }).waitFor();
+    // The live stream is open before the citizen writes.
+    await waitFor(() => clerk.evaluate(() => document.documentElement.dataset.live === 'open'), { what: 'SSE open' });
+    await noViolations(clerk, 'conversation list');
+
+    // The citizen writes through the widget on the demo page.
+    const question = `Wanneer wordt het grofvuil opgehaald? ${Date.now()}`;
+    await citizen.goto(`${origin}/demo`);
+    await citizen.locator('.lw-launcher').click();
+    await citizen.locator('#lw-text').waitFor({ state: 'visible' });
+    await citizen.locator('#lw-text').fill(question);
+    const sentAt = Date.now();
+    await citizen.locator('#lw-text').press('Enter');
+
+    // It appears in the clerk's open list without a reload.
+    const row = clerk.locator('#rows tr', { hasText: question });
+    await row.waitFor({ timeout: 10000 });
+    const liveMs = Date.now() - sentAt;
+    assert.ok(liveMs < 5000, `visible in the inbox after ${liveMs} ms`);
+    assert.equal(await row.locator('.sr-only', { hasText: 'Ongelezen' }).count(), 1);
+
+    await row.getByRole('link').click();
+    await clerk.getByRole('heading', { name: 'Berichten' }).waitFor();
+    await clerk.locator('#messages .msg.in', { hasText: question }).waitFor();
+    await noViolations(clerk, 'conversation view');
+
+    // Answer in the conversation's channel (web chat).
+    const answer = `Het grofvuil wordt op dinsdag opgehaald. ${Date.now()}`;
+    assert.equal(await clerk.getByLabel('Versturen via').inputValue(), 'webchat');
+    await clerk.getByLabel('Tekst').fill(answer);
+    await clerk.getByRole('button', { name: 'Versturen' }).click();
+    await clerk.locator('#messages .msg.out', { hasText: answer }).waitFor();
+
+    // The citizen's widget shows the answer.
+    await citizen.locator('.lw-msg', { hasText: answer }).waitFor({ timeout: 10000 });
+
+    // An internal note does not reach the citizen.
+    const note = `Notitie: burger nogmaals bellen ${Date.now()}`;
+    await clerk.getByLabel('Interne notitie voor collega\'s').check();
+    await clerk.getByLabel('Tekst').fill(note);
+    await clerk.getByRole('button', { name: 'Versturen' }).click();
+    await clerk.locator('#messages .msg.note', { hasText: note }).waitFor();
+    await citizen.waitForTimeout(1000);
+    assert.equal(await citizen.locator('.lw-msg', { hasText: note }).count(), 0);
+    assert.deepEqual(errors, []);
+  } finally {
+    await clerkCtx.close();
+    await citizenCtx.close();
+  }
+});
