@@ -62,6 +62,19 @@ async fn main() {
     let total: usize = arg("--messages", "3000").parse().expect("--messages");
     let size: usize = arg("--size", "51200").parse().expect("--size");
 
+    if std::env::args().any(|a| a == "--parse-only") {
+        let msg = message(0, 0, size);
+        let t = Instant::now();
+        for _ in 0..1000 {
+            let p = loket_mail::parse_email(msg.clone(), &loket_mail::Envelope::default());
+            assert!(!p.inbound.text.is_empty());
+        }
+        println!(
+            "parse_email: {:.3} ms per {size} B message",
+            t.elapsed().as_secs_f64()
+        );
+        return;
+    }
     let tmp = tempfile::tempdir().expect("tmp");
     let url = if db == "sqlite" {
         tmp.path().join("bench.db").display().to_string()
@@ -82,6 +95,32 @@ async fn main() {
         )
         .await
         .expect("setting");
+    if std::env::args().any(|a| a == "--store-only") {
+        // The store alone: the same messages, parsed up front, ingested by `clients` tasks.
+        let t = Instant::now();
+        let mut tasks = Vec::new();
+        for c in 0..clients {
+            let store = store.clone();
+            let tenant = tenant.id;
+            tasks.push(tokio::spawn(async move {
+                for n in 0..total / clients {
+                    let p = loket_mail::parse_email(
+                        message(c, n, size),
+                        &loket_mail::Envelope::default(),
+                    );
+                    store.ingest(tenant, p.inbound).await.expect("ingest");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        println!(
+            "store-only: {:.1} msg/s",
+            total as f64 / t.elapsed().as_secs_f64()
+        );
+        return;
+    }
     let cfg = MailConfig {
         bind: "127.0.0.1:0".into(),
         ..MailConfig::default()
