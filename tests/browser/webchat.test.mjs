@@ -279,3 +279,50 @@ test('fallback: with WebSockets blocked the widget uses SSE + POST', async () =>
     await context.close();
   }
 });
+
+test('nobody online: the widget says so and the message with a reply address is an ordinary conversation', async () => {
+  const offline = new TestServer({ onlineRule: 'never' });
+  await offline.start();
+  const { context, page } = await openPage(browser, `${offline.origin}/demo`);
+  try {
+    await openWidget(page);
+    await page.locator('.lw-offline', { hasText: 'niemand online' }).waitFor();
+    await page.locator('.lw-presence', { hasText: 'Niemand online' }).waitFor();
+    const reply = page.getByLabel('E-mailadres of telefoonnummer voor het antwoord (niet verplicht)');
+    await reply.fill('geen adres');
+    await send(page, 'Mijn vraag buiten kantoortijd');
+    await page.locator('.lw-alert', { hasText: 'geldig e-mailadres' }).waitFor();
+    await reply.fill('jan@example.nl');
+    await bubble(page, 'Mijn vraag buiten kantoortijd').locator('.lw-retry').click();
+    // The refused frame carried the bad address; a retry resends it unchanged, so the
+    // citizen sends anew with the corrected address.
+    await send(page, 'Nogmaals mijn vraag buiten kantoortijd');
+    await bubble(page, 'Nogmaals mijn vraag').locator('.lw-meta', { hasText: 'Bezorgd' }).waitFor();
+    const id = await bubble(page, 'Nogmaals mijn vraag').getAttribute('data-id');
+    const m = await offline.message(id);
+    assert.match(m.text, /^Nogmaals mijn vraag buiten kantoortijd/);
+    assert.match(m.text, /jan@example\.nl/);
+    assert.equal(m.channel, 'webchat');
+    assert.equal(m.direction, 'inbound');
+  } finally {
+    await context.close();
+    await offline.dispose();
+  }
+});
+
+test('themeable with CSS custom properties from the host page', async () => {
+  const { context, page } = await openPage(browser, `${server.origin}/demo`, { bypassCSP: true });
+  try {
+    await page.addStyleTag({ content: ':root { --loket-primary: rgb(0, 80, 0); --loket-radius: 3px; --loket-font: monospace; }' });
+    await openWidget(page);
+    const style = await page.locator('.lw-send').evaluate((e) => {
+      const s = getComputedStyle(e);
+      return { bg: s.backgroundColor, font: s.fontFamily };
+    });
+    assert.equal(style.bg, 'rgb(0, 80, 0)');
+    assert.match(style.font, /monospace/);
+    assert.equal(await page.locator('.lw-panel').evaluate((e) => getComputedStyle(e).borderTopLeftRadius), '3px');
+  } finally {
+    await context.close();
+  }
+});

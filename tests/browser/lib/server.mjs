@@ -32,7 +32,8 @@ export const loketBin = process.env.LOKET_BIN && existsSync(process.env.LOKET_BI
  * POST /api/v1/conversations/{id}/replies).
  */
 export class TestServer {
-  constructor() {
+  constructor({ onlineRule = 'always' } = {}) {
+    this.onlineRule = onlineRule;
     this.dir = mkdtempSync(join(tmpdir(), 'loket-webchat-browser-'));
     this.proc = null;
     this.port = null;
@@ -51,14 +52,14 @@ export class TestServer {
         LOKET_HTTP__BIND: `127.0.0.1:${this.port}`,
         LOKET_SMTP__BIND: `127.0.0.1:${this.smtpPort}`,
         LOKET_DATA_DIR: this.dir,
-        LOKET_WEBCHAT__DEFAULTS__ONLINE_RULE: 'always',
+        LOKET_WEBCHAT__DEFAULTS__ONLINE_RULE: this.onlineRule,
       });
     } else {
       bin = serverBin; args = [];
       Object.assign(env, {
         WEBCHAT_TEST_DATA: this.dir,
         WEBCHAT_TEST_PORT: String(this.port),
-        WEBCHAT_TEST_CONFIG: JSON.stringify({ defaults: { online_rule: 'always' } }),
+        WEBCHAT_TEST_CONFIG: JSON.stringify({ defaults: { online_rule: this.onlineRule } }),
       });
     }
     const proc = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
