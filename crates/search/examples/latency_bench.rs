@@ -14,7 +14,11 @@ type BoxErr = Box<dyn std::error::Error + Send + Sync>;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<(), BoxErr> {
-    let samples: usize = std::env::args().nth(1).map(|s| s.parse()).transpose()?.unwrap_or(200);
+    let samples: usize = std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(200);
     for db in TestDb::each().await? {
         let t = db.store.create_tenant("bench", "Bench").await?;
         let dir = tempfile::tempdir()?;
@@ -28,12 +32,25 @@ async fn main() -> Result<(), BoxErr> {
         for i in 0..samples {
             let word = format!("meetwoord{i}q");
             let key = uuid::Uuid::now_v7().to_string();
-            let mut m = Inbound::new(Channel::Sms, Address::new("+31611111111"), format!("melding {word}"), key.clone().into_bytes());
+            let mut m = Inbound::new(
+                Channel::Sms,
+                Address::new("+31611111111"),
+                format!("melding {word}"),
+                key.clone().into_bytes(),
+            );
             m.idempotency_key = Some(key);
             db.store.ingest(t.id, m).await?;
             let t0 = Instant::now();
             loop {
-                let p = svc.search(t.id, &SearchRequest { no_snippets: true, ..SearchRequest::new(word.clone()) }).await?;
+                let p = svc
+                    .search(
+                        t.id,
+                        &SearchRequest {
+                            no_snippets: true,
+                            ..SearchRequest::new(word.clone())
+                        },
+                    )
+                    .await?;
                 if p.total_messages == 1 {
                     break;
                 }

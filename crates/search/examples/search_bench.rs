@@ -52,7 +52,12 @@ fn pct(sorted: &[f64], p: f64) -> f64 {
     sorted[i.min(sorted.len() - 1)]
 }
 
-fn run(g: &bench::BenchIndex, qs: &[String], clients: usize, snippets: bool) -> Result<serde_json::Value, BoxErr> {
+fn run(
+    g: &bench::BenchIndex,
+    qs: &[String],
+    clients: usize,
+    snippets: bool,
+) -> Result<serde_json::Value, BoxErr> {
     let limits = QueryLimits {
         max_prefix_expansions: 50_000,
         ..QueryLimits::default()
@@ -105,7 +110,9 @@ fn run(g: &bench::BenchIndex, qs: &[String], clients: usize, snippets: bool) -> 
 fn main() -> Result<(), BoxErr> {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 5 {
-        return Err("usage: search_bench <corpus.jsonl> <queries.jsonl> <index-dir> <clients>".into());
+        return Err(
+            "usage: search_bench <corpus.jsonl> <queries.jsonl> <index-dir> <clients>".into(),
+        );
     }
     let clients: usize = a[4].parse()?;
     let dir = std::path::Path::new(&a[3]);

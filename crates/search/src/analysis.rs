@@ -97,6 +97,9 @@ mod tests {
     fn long_tokens_dropped() {
         let mut e = exact();
         let long = "a".repeat(100);
-        assert_eq!(terms(&mut e, &format!("kort {long} ook")), vec!["kort", "ook"]);
+        assert_eq!(
+            terms(&mut e, &format!("kort {long} ook")),
+            vec!["kort", "ook"]
+        );
     }
 }

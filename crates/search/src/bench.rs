@@ -66,5 +66,9 @@ pub fn search(
     for (_, score, addr) in &fruit.hits {
         crate::service::load_hit(&searcher, g, *addr, *score, sort, snip.as_mut())?;
     }
-    Ok((fruit.total, fruit.conversations.len() as u64, fruit.hits.len()))
+    Ok((
+        fruit.total,
+        fruit.conversations.len() as u64,
+        fruit.hits.len(),
+    ))
 }

@@ -10,6 +10,8 @@ use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::ColumnValues;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
+type U64Col = Arc<dyn ColumnValues<u64>>;
+
 pub type FastSet = HashSet<u128, BuildHasherDefault<rustc_hash::FxHasher>>;
 
 /// Sort key, compared descending: the first element is the primary key (score bits or
@@ -68,7 +70,7 @@ pub struct PageSegment {
     seg: SegmentOrdinal,
     id_hi: Arc<dyn ColumnValues<u64>>,
     id_lo: Arc<dyn ColumnValues<u64>>,
-    conv: Option<(Arc<dyn ColumnValues<u64>>, Arc<dyn ColumnValues<u64>>)>,
+    conv: Option<(U64Col, U64Col)>,
     time: Arc<dyn ColumnValues<i64>>,
     total: u64,
     conversations: FastSet,
@@ -121,7 +123,7 @@ impl Collector for PageCollector {
             }
             out.hits.extend(f.hits);
         }
-        out.hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        out.hits.sort_unstable_by_key(|h| Reverse(h.0));
         out.hits.truncate(self.limit);
         Ok(out)
     }
@@ -133,7 +135,8 @@ impl SegmentCollector for PageSegment {
     fn collect(&mut self, doc: DocId, score: Score) {
         self.total += 1;
         if let Some((hi, lo)) = &self.conv {
-            self.conversations.insert(join_u128(hi.get_val(doc), lo.get_val(doc)));
+            self.conversations
+                .insert(join_u128(hi.get_val(doc), lo.get_val(doc)));
         }
         if self.limit == 0 {
             return;

@@ -9,8 +9,8 @@ use std::ops::Bound;
 use tantivy::Searcher;
 use tantivy::Term;
 use tantivy::query::{
-    AllQuery, BooleanQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query,
-    RangeQuery, TermQuery, TermSetQuery,
+    AllQuery, BooleanQuery, ConstScoreQuery, FuzzyTermQuery, Occur, PhraseQuery, Query, RangeQuery,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::tokenizer::TextAnalyzer;
@@ -120,16 +120,27 @@ impl<'a> Compiler<'a> {
             }
             Ast::Date { from, to, .. } => {
                 let f = self.fields.received_at;
-                let lo = from.map_or(Bound::Unbounded, |v| Bound::Included(Term::from_field_i64(f, v)));
-                let hi = to.map_or(Bound::Unbounded, |v| Bound::Excluded(Term::from_field_i64(f, v)));
+                let lo = from.map_or(Bound::Unbounded, |v| {
+                    Bound::Included(Term::from_field_i64(f, v))
+                });
+                let hi = to.map_or(Bound::Unbounded, |v| {
+                    Bound::Excluded(Term::from_field_i64(f, v))
+                });
                 let (lo, hi) = match (lo, hi) {
                     (Bound::Unbounded, Bound::Unbounded) => return Ok(None),
                     // RangeQuery needs the field on at least one side.
-                    (Bound::Unbounded, hi) => (Bound::Included(Term::from_field_i64(f, i64::MIN)), hi),
-                    (lo, Bound::Unbounded) => (lo, Bound::Included(Term::from_field_i64(f, i64::MAX))),
+                    (Bound::Unbounded, hi) => {
+                        (Bound::Included(Term::from_field_i64(f, i64::MIN)), hi)
+                    }
+                    (lo, Bound::Unbounded) => {
+                        (lo, Bound::Included(Term::from_field_i64(f, i64::MAX)))
+                    }
                     b => b,
                 };
-                Some(Box::new(ConstScoreQuery::new(Box::new(RangeQuery::new(lo, hi)), 0.0)))
+                Some(Box::new(ConstScoreQuery::new(
+                    Box::new(RangeQuery::new(lo, hi)),
+                    0.0,
+                )))
             }
         })
     }
@@ -155,10 +166,18 @@ impl<'a> Compiler<'a> {
         let highlight_body = !negated && matches!(target, Target::All | Target::Exact);
         match kind {
             TermKind::Word(w) | TermKind::Phrase(w) => {
-                let analyzer = if stemmed { &mut self.dutch } else { &mut self.exact };
+                let analyzer = if stemmed {
+                    &mut self.dutch
+                } else {
+                    &mut self.exact
+                };
                 let terms = analysis::terms(analyzer, w);
                 if highlight_body {
-                    let set = if stemmed { &mut self.highlight.stemmed } else { &mut self.highlight.exact };
+                    let set = if stemmed {
+                        &mut self.highlight.stemmed
+                    } else {
+                        &mut self.highlight.exact
+                    };
                     set.extend(terms.iter().cloned());
                 }
                 Ok(match terms.len() {
@@ -168,10 +187,17 @@ impl<'a> Compiler<'a> {
                         IndexRecordOption::WithFreqs,
                     ))),
                     n if n > self.limits.max_phrase_words => {
-                        return Err(qerr(pos, "phrase is too long", "search for a shorter, distinctive part of the phrase"));
+                        return Err(qerr(
+                            pos,
+                            "phrase is too long",
+                            "search for a shorter, distinctive part of the phrase",
+                        ));
                     }
                     _ => Some(Box::new(PhraseQuery::new(
-                        terms.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                        terms
+                            .iter()
+                            .map(|t| Term::from_field_text(field, t))
+                            .collect(),
                     ))),
                 })
             }
@@ -212,12 +238,22 @@ impl<'a> Compiler<'a> {
     }
 
     /// The distinct index terms that start with `prefix`, refused beyond the limit.
-    fn expand_prefix(&self, field: Field, prefix: &str, pos: usize) -> Result<Vec<Term>, SearchError> {
+    fn expand_prefix(
+        &self,
+        field: Field,
+        prefix: &str,
+        pos: usize,
+    ) -> Result<Vec<Term>, SearchError> {
         let mut found: BTreeSet<Vec<u8>> = BTreeSet::new();
         let max = self.limits.max_prefix_expansions;
         for seg in self.searcher.segment_readers() {
             let inv = seg.inverted_index(field)?;
-            let mut stream = inv.terms().range().ge(prefix.as_bytes()).into_stream().map_err(|e| SearchError::io("term dictionary", e))?;
+            let mut stream = inv
+                .terms()
+                .range()
+                .ge(prefix.as_bytes())
+                .into_stream()
+                .map_err(|e| SearchError::io("term dictionary", e))?;
             while stream.advance() {
                 let k = stream.key();
                 if !k.starts_with(prefix.as_bytes()) {

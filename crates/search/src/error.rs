@@ -57,4 +57,3 @@ impl From<tantivy::directory::error::OpenDirectoryError> for SearchError {
         SearchError::Tantivy(e.into())
     }
 }
-

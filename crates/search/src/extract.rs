@@ -31,7 +31,12 @@ impl Default for ExtractLimits {
 }
 
 /// What kind of text extraction an attachment gets, decided from its metadata only.
-pub fn wants_text(content_type: &str, filename: Option<&str>, size: i64, limits: &ExtractLimits) -> bool {
+pub fn wants_text(
+    content_type: &str,
+    filename: Option<&str>,
+    size: i64,
+    limits: &ExtractLimits,
+) -> bool {
     if size < 0 || size as u64 > limits.max_bytes as u64 {
         return false;
     }
@@ -78,7 +83,10 @@ pub async fn attachment_text(
         return None;
     }
     match kind(content_type, filename)? {
-        Kind::Text => Some(truncate(String::from_utf8_lossy(&data).into_owned(), limits.max_text_bytes)),
+        Kind::Text => Some(truncate(
+            String::from_utf8_lossy(&data).into_owned(),
+            limits.max_text_bytes,
+        )),
         Kind::Pdf => {
             let job = tokio::task::spawn_blocking(move || pdf_text_blocking(&data));
             match tokio::time::timeout(Duration::from_millis(limits.timeout_ms), job).await {
@@ -89,7 +97,10 @@ pub async fn attachment_text(
                     None
                 }
                 Err(_) => {
-                    tracing::warn!(timeout_ms = limits.timeout_ms, "PDF text extraction timed out");
+                    tracing::warn!(
+                        timeout_ms = limits.timeout_ms,
+                        "PDF text extraction timed out"
+                    );
                     None
                 }
             }
@@ -122,11 +133,19 @@ mod tests {
     #[test]
     fn kinds() {
         assert_eq!(kind("application/pdf", None), Some(Kind::Pdf));
-        assert_eq!(kind("application/octet-stream", Some("Besluit.PDF")), Some(Kind::Pdf));
+        assert_eq!(
+            kind("application/octet-stream", Some("Besluit.PDF")),
+            Some(Kind::Pdf)
+        );
         assert_eq!(kind("text/plain; charset=utf-8", None), Some(Kind::Text));
         assert_eq!(kind("image/png", Some("foto.png")), None);
         let l = ExtractLimits::default();
-        assert!(!wants_text("application/pdf", None, (l.max_bytes + 1) as i64, &l));
+        assert!(!wants_text(
+            "application/pdf",
+            None,
+            (l.max_bytes + 1) as i64,
+            &l
+        ));
     }
 
     #[test]

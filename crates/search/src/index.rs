@@ -87,8 +87,9 @@ impl Generation {
     fn open_dir(dir: &Path) -> Result<Generation, SearchError> {
         let index = Index::open_in_dir(dir)?;
         analysis::register(&index);
-        let fields = fields_of(&index.schema())
-            .ok_or_else(|| SearchError::Internal(format!("index {} lacks loket fields", dir.display())))?;
+        let fields = fields_of(&index.schema()).ok_or_else(|| {
+            SearchError::Internal(format!("index {} lacks loket fields", dir.display()))
+        })?;
         let schema_version = dir
             .file_name()
             .and_then(|n| n.to_str())
@@ -99,7 +100,12 @@ impl Generation {
         Self::with_index(dir, index, fields, schema_version)
     }
 
-    fn with_index(dir: &Path, index: Index, fields: Fields, schema_version: u32) -> Result<Generation, SearchError> {
+    fn with_index(
+        dir: &Path,
+        index: Index,
+        fields: Fields,
+        schema_version: u32,
+    ) -> Result<Generation, SearchError> {
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
@@ -115,7 +121,10 @@ impl Generation {
 
     /// Creates an empty generation with the current schema.
     pub fn create(root: &Path) -> Result<Generation, SearchError> {
-        let dir = root.join(format!("v{SCHEMA_VERSION}-{}", uuid::Uuid::now_v7().simple()));
+        let dir = root.join(format!(
+            "v{SCHEMA_VERSION}-{}",
+            uuid::Uuid::now_v7().simple()
+        ));
         std::fs::create_dir_all(&dir).map_err(|e| SearchError::io(&dir, e))?;
         let (schema, fields) = build_schema();
         let index = Index::create_in_dir(&dir, schema)?;
@@ -128,7 +137,9 @@ impl Generation {
     }
 
     pub fn writer(&self, memory: usize, threads: usize) -> Result<IndexWriter, SearchError> {
-        Ok(self.index.writer_with_num_threads(threads.max(1), memory.max(15_000_000))?)
+        Ok(self
+            .index
+            .writer_with_num_threads(threads.max(1), memory.max(15_000_000))?)
     }
 }
 
@@ -147,8 +158,15 @@ pub fn commit(writer: &mut IndexWriter, reader: &IndexReader, seq: i64) -> Resul
 }
 
 /// Adds a document, replacing any earlier document of the same message.
-pub fn replace_doc(writer: &IndexWriter, fields: &Fields, doc: &MessageDoc) -> Result<(), SearchError> {
-    writer.delete_term(Term::from_field_text(fields.message_id, &doc.message_id.to_string()));
+pub fn replace_doc(
+    writer: &IndexWriter,
+    fields: &Fields,
+    doc: &MessageDoc,
+) -> Result<(), SearchError> {
+    writer.delete_term(Term::from_field_text(
+        fields.message_id,
+        &doc.message_id.to_string(),
+    ));
     writer.add_document(doc.to_document(fields))?;
     Ok(())
 }
@@ -167,7 +185,8 @@ pub fn set_current(root: &Path, gen_dir: &Path) -> Result<(), SearchError> {
     {
         use std::io::Write;
         let mut f = std::fs::File::create(&tmp).map_err(|e| SearchError::io(&tmp, e))?;
-        f.write_all(name.as_bytes()).map_err(|e| SearchError::io(&tmp, e))?;
+        f.write_all(name.as_bytes())
+            .map_err(|e| SearchError::io(&tmp, e))?;
         f.sync_all().map_err(|e| SearchError::io(&tmp, e))?;
     }
     std::fs::rename(&tmp, current_file(root)).map_err(|e| SearchError::io(root, e))?;
@@ -179,13 +198,16 @@ pub fn set_current(root: &Path, gen_dir: &Path) -> Result<(), SearchError> {
 
 /// Removes every generation directory except `keep`.
 pub fn remove_other_generations(root: &Path, keep: &Path) {
-    let Ok(entries) = std::fs::read_dir(root) else { return };
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return;
+    };
     for e in entries.flatten() {
         let p = e.path();
-        if p.is_dir() && p != keep {
-            if let Err(err) = std::fs::remove_dir_all(&p) {
-                tracing::warn!(dir = %p.display(), error = %err, "could not remove old index generation");
-            }
+        if p.is_dir()
+            && p != keep
+            && let Err(err) = std::fs::remove_dir_all(&p)
+        {
+            tracing::warn!(dir = %p.display(), error = %err, "could not remove old index generation");
         }
     }
 }
@@ -349,7 +371,9 @@ impl WriterLoop {
                         }
                         self.pending_docs += docs.len().max(1);
                         if self.deadline.is_none() {
-                            self.deadline = Some(Instant::now() + Duration::from_millis(self.policy.max_delay_ms));
+                            self.deadline = Some(
+                                Instant::now() + Duration::from_millis(self.policy.max_delay_ms),
+                            );
                         }
                     }
                 }
@@ -358,10 +382,10 @@ impl WriterLoop {
                     if self.pending_docs == 0 && self.swapped.is_none() && self.writer.is_some() {
                         // Nothing pending: the visible state already covers `seq`. Persist
                         // the new resume point now and then, so restarts skip less.
-                        if seq - self.committed >= ADVANCE_COMMIT_EVERY {
-                            if let Err(e) = self.commit_now() {
-                                tracing::warn!(tenant = %self.idx.tenant, error = %e, "payload commit failed");
-                            }
+                        if seq - self.committed >= ADVANCE_COMMIT_EVERY
+                            && let Err(e) = self.commit_now()
+                        {
+                            tracing::warn!(tenant = %self.idx.tenant, error = %e, "payload commit failed");
                         }
                         self.publish_progress(seq);
                     }
@@ -378,7 +402,9 @@ impl WriterLoop {
                             self.gn = Some(g.clone());
                             self.swapped = Some(g);
                         }
-                        Err(e) => tracing::error!(tenant = %self.idx.tenant, error = %e, "cannot open rebuilt index"),
+                        Err(e) => {
+                            tracing::error!(tenant = %self.idx.tenant, error = %e, "cannot open rebuilt index")
+                        }
                     }
                 }
                 Ok(Cmd::Publish) => {
@@ -446,7 +472,8 @@ impl WriterLoop {
     }
 
     fn commit_now(&mut self) -> Result<(), SearchError> {
-        let (Some(w), Some(g), Some(seq)) = (self.writer.as_mut(), self.gn.as_ref(), self.last_seq) else {
+        let (Some(w), Some(g), Some(seq)) = (self.writer.as_mut(), self.gn.as_ref(), self.last_seq)
+        else {
             return Ok(());
         };
         if self.pending_docs == 0 && self.committed >= seq {

@@ -128,7 +128,11 @@ impl Ast {
     }
 }
 
-pub(crate) fn qerr(position: usize, message: impl Into<String>, hint: impl Into<String>) -> SearchError {
+pub(crate) fn qerr(
+    position: usize,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> SearchError {
     SearchError::Query {
         position,
         message: message.into(),
@@ -204,7 +208,10 @@ fn lex(chars: &[char]) -> Result<Vec<(Tok, usize)>, SearchError> {
                 out.push((Tok::Quoted(phrase), start));
                 i = j + 1;
             }
-            '-' if i + 1 < chars.len() && !is_special(chars[i + 1]) && (i == 0 || is_special(chars[i - 1])) => {
+            '-' if i + 1 < chars.len()
+                && !is_special(chars[i + 1])
+                && (i == 0 || is_special(chars[i - 1])) =>
+            {
                 out.push((Tok::Not, i));
                 i += 1;
             }
@@ -276,7 +283,11 @@ pub fn parse(query: &str, limits: &QueryLimits) -> Result<Ast, SearchError> {
     }
     let toks = lex(&chars)?;
     if toks.is_empty() {
-        return Err(qerr(0, "empty query", "type one or more words, e.g. vergunning"));
+        return Err(qerr(
+            0,
+            "empty query",
+            "type one or more words, e.g. vergunning",
+        ));
     }
     let mut p = Parser {
         toks,
@@ -310,7 +321,10 @@ impl Parser<'_> {
         if depth > self.limits.max_depth {
             return Err(qerr(
                 self.pos(),
-                format!("query is nested too deeply (at most {} levels)", self.limits.max_depth),
+                format!(
+                    "query is nested too deeply (at most {} levels)",
+                    self.limits.max_depth
+                ),
                 "remove parentheses or NOTs",
             ));
         }
@@ -336,7 +350,11 @@ impl Parser<'_> {
             self.at += 1;
             items.push(self.and(depth)?);
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Ast::Or(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Ast::Or(items)
+        })
     }
 
     fn and(&mut self, depth: usize) -> Result<Ast, SearchError> {
@@ -351,7 +369,11 @@ impl Parser<'_> {
                 Some(_) => items.push(self.unary(depth)?),
             }
         }
-        Ok(if items.len() == 1 { items.remove(0) } else { Ast::And(items) })
+        Ok(if items.len() == 1 {
+            items.remove(0)
+        } else {
+            Ast::And(items)
+        })
     }
 
     fn unary(&mut self, depth: usize) -> Result<Ast, SearchError> {
@@ -366,7 +388,11 @@ impl Parser<'_> {
     fn primary(&mut self, depth: usize) -> Result<Ast, SearchError> {
         let pos = self.pos();
         let Some((tok, _)) = self.toks.get(self.at).cloned() else {
-            return Err(qerr(pos, "the query ends too early", "add a word after the operator"));
+            return Err(qerr(
+                pos,
+                "the query ends too early",
+                "add a word after the operator",
+            ));
         };
         self.at += 1;
         match tok {
@@ -376,7 +402,11 @@ impl Parser<'_> {
                 }
                 let inner = self.or(depth + 1)?;
                 if self.peek() != Some(&Tok::RParen) {
-                    return Err(qerr(pos, "this ( is never closed", "add a ) at the end of the group"));
+                    return Err(qerr(
+                        pos,
+                        "this ( is never closed",
+                        "add a ) at the end of the group",
+                    ));
                 }
                 self.at += 1;
                 Ok(inner)
@@ -447,15 +477,26 @@ impl Parser<'_> {
             "channel" => {
                 let v = raw.to_ascii_lowercase();
                 if !loket_core::Channel::ALL.iter().any(|c| c.as_str() == v) {
-                    let all: Vec<&str> = loket_core::Channel::ALL.iter().map(|c| c.as_str()).collect();
-                    return Err(qerr(pos, format!("unknown channel `{raw}`"), format!("channels: {}", all.join(", "))));
+                    let all: Vec<&str> = loket_core::Channel::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect();
+                    return Err(qerr(
+                        pos,
+                        format!("unknown channel `{raw}`"),
+                        format!("channels: {}", all.join(", ")),
+                    ));
                 }
                 (FilterField::Channel, v)
             }
             "direction" => {
                 let v = raw.to_ascii_lowercase();
                 if v != "inbound" && v != "outbound" {
-                    return Err(qerr(pos, format!("unknown direction `{raw}`"), "direction:inbound or direction:outbound"));
+                    return Err(qerr(
+                        pos,
+                        format!("unknown direction `{raw}`"),
+                        "direction:inbound or direction:outbound",
+                    ));
                 }
                 (FilterField::Direction, v)
             }
@@ -463,11 +504,19 @@ impl Parser<'_> {
                 let v = raw.to_ascii_lowercase();
                 match uuid::Uuid::parse_str(&v) {
                     Ok(u) => (
-                        if name == "id" { FilterField::Id } else { FilterField::Conversation },
+                        if name == "id" {
+                            FilterField::Id
+                        } else {
+                            FilterField::Conversation
+                        },
                         u.hyphenated().to_string(),
                     ),
                     Err(_) => {
-                        return Err(qerr(pos, format!("`{raw}` is not a {name} id"), "use the id as shown in the inbox, e.g. 0192f5c3-…"));
+                        return Err(qerr(
+                            pos,
+                            format!("`{raw}` is not a {name} id"),
+                            "use the id as shown in the inbox, e.g. 0192f5c3-…",
+                        ));
                     }
                 }
             }
@@ -475,7 +524,13 @@ impl Parser<'_> {
             "topic" => (FilterField::Topic, raw.to_lowercase()),
             "woo" => (FilterField::WooCase, raw),
             "flag" => (FilterField::Flag, raw.to_ascii_lowercase()),
-            _ => return Err(qerr(pos, format!("unknown field `{name}`"), format!("known fields: {}", FIELDS.join(", ")))),
+            _ => {
+                return Err(qerr(
+                    pos,
+                    format!("unknown field `{name}`"),
+                    format!("known fields: {}", FIELDS.join(", ")),
+                ));
+            }
         };
         Ok(Ast::Filter { field, value, pos })
     }
@@ -488,7 +543,10 @@ impl Parser<'_> {
         if words > self.limits.max_phrase_words {
             return Err(qerr(
                 pos,
-                format!("phrase is too long ({words} words, at most {})", self.limits.max_phrase_words),
+                format!(
+                    "phrase is too long ({words} words, at most {})",
+                    self.limits.max_phrase_words
+                ),
                 "search for a shorter, distinctive part of the phrase",
             ));
         }
@@ -504,15 +562,34 @@ impl Parser<'_> {
         if let Some(star) = w.find('*') {
             let stem = &w[..star];
             if star + 1 != w.len() {
-                return Err(qerr(pos + stem.chars().count(), "a wildcard can only end a word", "write vergunn* (prefix search); * inside or before a word is not supported"));
+                return Err(qerr(
+                    pos + stem.chars().count(),
+                    "a wildcard can only end a word",
+                    "write vergunn* (prefix search); * inside or before a word is not supported",
+                ));
             }
             if stem.is_empty() {
-                return Err(qerr(pos, "a lone * would match every message", "give at least the first letters: vergunn*"));
+                return Err(qerr(
+                    pos,
+                    "a lone * would match every message",
+                    "give at least the first letters: vergunn*",
+                ));
             }
             if stem.chars().count() < l.min_prefix_chars {
-                return Err(qerr(pos, format!("prefix `{stem}*` is too short (at least {} letters)", l.min_prefix_chars), "type more of the word before the *"));
+                return Err(qerr(
+                    pos,
+                    format!(
+                        "prefix `{stem}*` is too short (at least {} letters)",
+                        l.min_prefix_chars
+                    ),
+                    "type more of the word before the *",
+                ));
             }
-            return Ok(Ast::Term { target, kind: TermKind::Prefix(stem.to_owned()), pos });
+            return Ok(Ast::Term {
+                target,
+                kind: TermKind::Prefix(stem.to_owned()),
+                pos,
+            });
         }
         if let Some(tilde) = w.find('~') {
             let stem = &w[..tilde];
@@ -523,19 +600,45 @@ impl Parser<'_> {
                 match rest.parse::<u8>() {
                     Ok(d) => d,
                     Err(_) => {
-                        return Err(qerr(pos + stem.chars().count() + 1, format!("`~{rest}` is not an edit distance"), "write word~1 or word~2"));
+                        return Err(qerr(
+                            pos + stem.chars().count() + 1,
+                            format!("`~{rest}` is not an edit distance"),
+                            "write word~1 or word~2",
+                        ));
                     }
                 }
             };
             if dist > l.max_fuzzy_distance {
-                return Err(qerr(pos + stem.chars().count() + 1, format!("edit distance {dist} is too large (at most {})", l.max_fuzzy_distance), "write word~1 or word~2"));
+                return Err(qerr(
+                    pos + stem.chars().count() + 1,
+                    format!(
+                        "edit distance {dist} is too large (at most {})",
+                        l.max_fuzzy_distance
+                    ),
+                    "write word~1 or word~2",
+                ));
             }
             if stem.chars().count() < l.min_fuzzy_chars {
-                return Err(qerr(pos, format!("`{stem}` is too short for fuzzy search (at least {} letters)", l.min_fuzzy_chars), "search for the word itself"));
+                return Err(qerr(
+                    pos,
+                    format!(
+                        "`{stem}` is too short for fuzzy search (at least {} letters)",
+                        l.min_fuzzy_chars
+                    ),
+                    "search for the word itself",
+                ));
             }
-            return Ok(Ast::Term { target, kind: TermKind::Fuzzy(stem.to_owned(), dist), pos });
+            return Ok(Ast::Term {
+                target,
+                kind: TermKind::Fuzzy(stem.to_owned(), dist),
+                pos,
+            });
         }
-        Ok(Ast::Term { target, kind: TermKind::Word(w.to_owned()), pos })
+        Ok(Ast::Term {
+            target,
+            kind: TermKind::Word(w.to_owned()),
+            pos,
+        })
     }
 }
 
@@ -555,37 +658,54 @@ fn parse_date_range(raw: &str, pos: usize) -> Result<Ast, SearchError> {
     if a.is_empty() && b.is_empty() {
         return Err(qerr(pos, "date range without dates", hint));
     }
-    let parse_side = |s: &str, offset: usize| -> Result<Option<(NaiveDate, NaiveDate)>, SearchError> {
-        if s.is_empty() {
-            return Ok(None);
-        }
-        period(s).map(Some).ok_or_else(|| qerr(pos + offset, format!("`{s}` is not a date"), hint))
-    };
+    let parse_side =
+        |s: &str, offset: usize| -> Result<Option<(NaiveDate, NaiveDate)>, SearchError> {
+            if s.is_empty() {
+                return Ok(None);
+            }
+            period(s)
+                .map(Some)
+                .ok_or_else(|| qerr(pos + offset, format!("`{s}` is not a date"), hint))
+        };
     let from = parse_side(a, 0)?;
     let to = parse_side(b, if single { 0 } else { a.chars().count() + 2 })?;
     let micros = |d: NaiveDate| -> i64 {
-        Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default()).timestamp_micros()
+        Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            .timestamp_micros()
     };
     let from_us = from.map(|(start, _)| micros(start));
     let to_us = to.map(|(_, end)| micros(end));
     if let (Some(f), Some(t)) = (from_us, to_us)
         && f >= t
     {
-        return Err(qerr(pos, "the date range runs backwards", "put the earlier date first: date:2024-01-01..2024-06-30"));
+        return Err(qerr(
+            pos,
+            "the date range runs backwards",
+            "put the earlier date first: date:2024-01-01..2024-06-30",
+        ));
     }
-    Ok(Ast::Date { from: from_us, to: to_us, pos })
+    Ok(Ast::Date {
+        from: from_us,
+        to: to_us,
+        pos,
+    })
 }
 
 /// The first day of the period and the day after it.
 fn period(s: &str) -> Option<(NaiveDate, NaiveDate)> {
     let parts: Vec<&str> = s.split('-').collect();
     let num = |p: &str, len: usize| -> Option<u32> {
-        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit())).then(|| p.parse().ok()).flatten()
+        (p.len() == len && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse().ok())
+            .flatten()
     };
     match parts.as_slice() {
         [y] => {
             let y = num(y, 4)? as i32;
-            Some((NaiveDate::from_ymd_opt(y, 1, 1)?, NaiveDate::from_ymd_opt(y + 1, 1, 1)?))
+            Some((
+                NaiveDate::from_ymd_opt(y, 1, 1)?,
+                NaiveDate::from_ymd_opt(y + 1, 1, 1)?,
+            ))
         }
         [y, m] => {
             let y = num(y, 4)? as i32;
@@ -617,7 +737,11 @@ mod tests {
 
     fn err_pos(q: &str) -> (usize, String) {
         match p(q) {
-            Err(SearchError::Query { position, message, hint }) => {
+            Err(SearchError::Query {
+                position,
+                message,
+                hint,
+            }) => {
                 assert!(!hint.is_empty(), "no hint for {q}");
                 (position, message)
             }
@@ -626,15 +750,25 @@ mod tests {
     }
 
     fn word(w: &str, pos: usize) -> Ast {
-        Ast::Term { target: Target::All, kind: TermKind::Word(w.into()), pos }
+        Ast::Term {
+            target: Target::All,
+            kind: TermKind::Word(w.into()),
+            pos,
+        }
     }
 
     #[test]
     fn words_are_anded_and_or_binds_weaker() {
-        assert_eq!(p("a b").unwrap(), Ast::And(vec![word("a", 0), word("b", 2)]));
+        assert_eq!(
+            p("a b").unwrap(),
+            Ast::And(vec![word("a", 0), word("b", 2)])
+        );
         assert_eq!(
             p("a OR b c").unwrap(),
-            Ast::Or(vec![word("a", 0), Ast::And(vec![word("b", 5), word("c", 7)])])
+            Ast::Or(vec![
+                word("a", 0),
+                Ast::And(vec![word("b", 5), word("c", 7)])
+            ])
         );
         assert_eq!(
             p("(a OR b) AND NOT c").unwrap(),
@@ -645,39 +779,83 @@ mod tests {
         );
         assert_eq!(p("-c").unwrap(), Ast::Not(Box::new(word("c", 1))));
         assert_eq!(p("e-mail").unwrap(), word("e-mail", 0));
-        assert_eq!(p("and or").unwrap(), Ast::And(vec![word("and", 0), word("or", 4)]));
+        assert_eq!(
+            p("and or").unwrap(),
+            Ast::And(vec![word("and", 0), word("or", 4)])
+        );
     }
 
     #[test]
     fn prefix_fuzzy_phrase_fields() {
         assert_eq!(
             p("vergunn*").unwrap(),
-            Ast::Term { target: Target::All, kind: TermKind::Prefix("vergunn".into()), pos: 0 }
+            Ast::Term {
+                target: Target::All,
+                kind: TermKind::Prefix("vergunn".into()),
+                pos: 0
+            }
         );
         assert_eq!(
             p("vergunning~1").unwrap(),
-            Ast::Term { target: Target::All, kind: TermKind::Fuzzy("vergunning".into(), 1), pos: 0 }
+            Ast::Term {
+                target: Target::All,
+                kind: TermKind::Fuzzy("vergunning".into(), 1),
+                pos: 0
+            }
         );
         assert_eq!(
             p("subject:\"kap vergunning\"").unwrap(),
-            Ast::Term { target: Target::Subject, kind: TermKind::Phrase("kap vergunning".into()), pos: 8 }
+            Ast::Term {
+                target: Target::Subject,
+                kind: TermKind::Phrase("kap vergunning".into()),
+                pos: 8
+            }
         );
         assert_eq!(
             p("channel:SMS").unwrap(),
-            Ast::Filter { field: FilterField::Channel, value: "sms".into(), pos: 8 }
+            Ast::Filter {
+                field: FilterField::Channel,
+                value: "sms".into(),
+                pos: 8
+            }
         );
-        assert!(matches!(p("from:jan@example.nl").unwrap(), Ast::Term { target: Target::From, .. }));
+        assert!(matches!(
+            p("from:jan@example.nl").unwrap(),
+            Ast::Term {
+                target: Target::From,
+                ..
+            }
+        ));
     }
 
     #[test]
     fn date_ranges() {
-        let Ast::Date { from: Some(f), to: Some(t), .. } = p("date:2024-01-01..2024-06-30").unwrap() else {
+        let Ast::Date {
+            from: Some(f),
+            to: Some(t),
+            ..
+        } = p("date:2024-01-01..2024-06-30").unwrap()
+        else {
             panic!("not a date range")
         };
         assert_eq!(f, 1_704_067_200_000_000); // 2024-01-01T00:00Z
         assert_eq!(t, 1_719_792_000_000_000); // 2024-07-01T00:00Z (end day inclusive)
-        assert!(matches!(p("date:..2024-06").unwrap(), Ast::Date { from: None, to: Some(_), .. }));
-        assert!(matches!(p("date:2024").unwrap(), Ast::Date { from: Some(_), to: Some(_), .. }));
+        assert!(matches!(
+            p("date:..2024-06").unwrap(),
+            Ast::Date {
+                from: None,
+                to: Some(_),
+                ..
+            }
+        ));
+        assert!(matches!(
+            p("date:2024").unwrap(),
+            Ast::Date {
+                from: Some(_),
+                to: Some(_),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -708,7 +886,10 @@ mod tests {
     fn absurd_queries_are_refused() {
         let long = "a ".repeat(600);
         assert!(err_pos(&long).1.contains("too long"));
-        let many = (0..100).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+        let many = (0..100)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
         assert!(err_pos(&many).1.contains("too many"));
         let deep = format!("{}x{}", "(".repeat(40), ")".repeat(40));
         assert!(err_pos(&deep).1.contains("nested"));

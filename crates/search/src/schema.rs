@@ -4,8 +4,7 @@ use crate::analysis::{DUTCH, EXACT};
 use loket_core::{Address, ConversationId, Message, MessageId, Timestamp};
 use tantivy::TantivyDocument;
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
-    TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 /// Bump when the schema or the analysis changes: an index with another version is rebuilt

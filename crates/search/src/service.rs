@@ -183,6 +183,9 @@ fn query_hash(q: &str, sort: Sort) -> u64 {
     h
 }
 
+/// Where finished rebuilds report: the tenant and its new generation with its seq.
+type RebuildTx = mpsc::UnboundedSender<(TenantId, Result<(Arc<Generation>, i64), String>)>;
+
 enum IndexerMsg {
     Reindex(TenantId, oneshot::Sender<Result<(), String>>),
 }
@@ -217,7 +220,11 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl SearchService {
     /// Opens the indexes under `<data_dir>/index/`. Does not start indexing: call
     /// [`SearchService::spawn_indexer`].
-    pub async fn open(store: Store, data_dir: &Path, cfg: SearchConfig) -> Result<SearchService, SearchError> {
+    pub async fn open(
+        store: Store,
+        data_dir: &Path,
+        cfg: SearchConfig,
+    ) -> Result<SearchService, SearchError> {
         let root = data_dir.join("index");
         std::fs::create_dir_all(&root).map_err(|e| SearchError::io(&root, e))?;
         let (progress, _) = watch::channel(0);
@@ -315,7 +322,10 @@ impl SearchService {
 
     /// Starts the indexer: one task reading the outbox and one writer thread per tenant
     /// index. It stops (committing everything) when `shutdown` becomes `true`.
-    pub fn spawn_indexer(&self, shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<Result<(), SearchError>> {
+    pub fn spawn_indexer(
+        &self,
+        shutdown: watch::Receiver<bool>,
+    ) -> tokio::task::JoinHandle<Result<(), SearchError>> {
         let svc = self.clone();
         let (tx, rx) = mpsc::unbounded_channel();
         *lock(&self.inner.requests) = Some(tx);
@@ -335,10 +345,12 @@ impl SearchService {
 
     /// Stops all writer threads; `abandon` drops uncommitted work (simulated crash).
     async fn stop_writers(&self, abandon: bool) {
-        let handles: Vec<WriterHandle> = lock(&self.inner.writers).drain().map(|(_, h)| h).collect();
+        let handles: Vec<WriterHandle> =
+            lock(&self.inner.writers).drain().map(|(_, h)| h).collect();
         let _ = tokio::task::spawn_blocking(move || {
             for mut h in handles {
-                let _ = h.tx.send(if abandon { Cmd::Abandon } else { Cmd::Shutdown });
+                let _ =
+                    h.tx.send(if abandon { Cmd::Abandon } else { Cmd::Shutdown });
                 if let Some(t) = h.thread.take() {
                     let _ = t.join();
                 }
@@ -366,7 +378,9 @@ impl SearchService {
                     cmd = c;
                     tokio::time::sleep(Duration::from_millis(2)).await;
                 }
-                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(SearchError::IndexerStopped),
+                Err(std::sync::mpsc::TrySendError::Disconnected(_)) => {
+                    return Err(SearchError::IndexerStopped);
+                }
             }
         }
     }
@@ -376,7 +390,7 @@ impl SearchService {
     async fn ensure_writer(
         &self,
         tenant: TenantId,
-        rebuilds: &mpsc::UnboundedSender<(TenantId, Result<(Arc<Generation>, i64), String>)>,
+        rebuilds: &RebuildTx,
         covered: &mut HashMap<TenantId, i64>,
     ) -> Result<i64, SearchError> {
         if let Some(c) = covered.get(&tenant) {
@@ -390,7 +404,9 @@ impl SearchService {
         let h = spawn_writer(idx.clone(), self.inner.cfg.commit.clone(), notify)?;
         lock(&self.inner.writers).insert(tenant, h);
         let seq = if writable {
-            live.map(|g| g.payload().map(|p| p.seq)).transpose()?.unwrap_or(0)
+            live.map(|g| g.payload().map(|p| p.seq))
+                .transpose()?
+                .unwrap_or(0)
         } else {
             tracing::info!(%tenant, "index missing or of an older schema: rebuilding from the archive");
             self.start_rebuild(tenant, rebuilds.clone());
@@ -400,17 +416,23 @@ impl SearchService {
         Ok(seq)
     }
 
-    fn start_rebuild(&self, tenant: TenantId, done: mpsc::UnboundedSender<(TenantId, Result<(Arc<Generation>, i64), String>)>) {
+    fn start_rebuild(&self, tenant: TenantId, done: RebuildTx) {
         let svc = self.clone();
         tokio::spawn(async move {
-            let r = svc.build_generation(tenant).await.map_err(|e| e.to_string());
+            let r = svc
+                .build_generation(tenant)
+                .await
+                .map_err(|e| e.to_string());
             let _ = done.send((tenant, r));
         });
     }
 
     /// Builds a complete new generation of the tenant's index from the archive.
     /// Returns it with the outbox seq it covers.
-    async fn build_generation(&self, tenant: TenantId) -> Result<(Arc<Generation>, i64), SearchError> {
+    async fn build_generation(
+        &self,
+        tenant: TenantId,
+    ) -> Result<(Arc<Generation>, i64), SearchError> {
         let store = &self.inner.store;
         // Every entry up to s0 is committed, so its message is in the scan below.
         let s0 = *store.outbox_watch().borrow();
@@ -423,7 +445,9 @@ impl SearchService {
         let mut n = 0u64;
         loop {
             let ids = store.message_ids_page(tenant, after, 1_000).await?;
-            let Some(last) = ids.last().copied() else { break };
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
             after = Some(last);
             let docs = self.load_docs(tenant, ids).await?;
             n += docs.len() as u64;
@@ -446,7 +470,11 @@ impl SearchService {
     }
 
     /// Loads messages and the text of their attachments.
-    async fn load_docs(&self, tenant: TenantId, ids: Vec<MessageId>) -> Result<Vec<MessageDoc>, SearchError> {
+    async fn load_docs(
+        &self,
+        tenant: TenantId,
+        ids: Vec<MessageId>,
+    ) -> Result<Vec<MessageDoc>, SearchError> {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -459,7 +487,11 @@ impl SearchService {
         Ok(out)
     }
 
-    async fn attachment_texts(&self, tenant: TenantId, m: &Message) -> Result<Vec<String>, SearchError> {
+    async fn attachment_texts(
+        &self,
+        tenant: TenantId,
+        m: &Message,
+    ) -> Result<Vec<String>, SearchError> {
         let lim = &self.inner.cfg.extract;
         let mut texts = Vec::new();
         for a in &m.attachments {
@@ -467,7 +499,8 @@ impl SearchService {
                 continue;
             }
             if let Some(data) = self.inner.store.blob(tenant, &a.sha256).await?
-                && let Some(t) = attachment_text(&a.content_type, a.filename.as_deref(), data, lim).await
+                && let Some(t) =
+                    attachment_text(&a.content_type, a.filename.as_deref(), data, lim).await
             {
                 texts.push(t);
             }
@@ -485,11 +518,18 @@ impl SearchService {
         let head0 = *head_rx.borrow_and_update();
         let (rb_tx, mut rb_rx) = mpsc::unbounded_channel();
         let mut covered: HashMap<TenantId, i64> = HashMap::new();
-        let mut waiting: HashMap<TenantId, Vec<oneshot::Sender<Result<(), String>>>> = HashMap::new();
+        let mut waiting: HashMap<TenantId, Vec<oneshot::Sender<Result<(), String>>>> =
+            HashMap::new();
         for t in store.tenants().await? {
             self.ensure_writer(t.id, &rb_tx, &mut covered).await?;
         }
-        let mut pos = covered.values().copied().filter(|s| *s != i64::MAX).min().unwrap_or(head0).min(head0);
+        let mut pos = covered
+            .values()
+            .copied()
+            .filter(|s| *s != i64::MAX)
+            .min()
+            .unwrap_or(head0)
+            .min(head0);
         self.inner.dispatched.store(pos, Ordering::SeqCst);
         self.notify_progress();
         tracing::info!(resume_after = pos, "search indexer started");
@@ -501,7 +541,10 @@ impl SearchService {
             // Finished rebuilds: swap in, replay what came since, publish.
             while let Ok((tenant, r)) = rb_rx.try_recv() {
                 let r = match r {
-                    Ok((gn, s0)) => self.swap_in(tenant, gn, s0, pos).await.map_err(|e| e.to_string()),
+                    Ok((gn, s0)) => self
+                        .swap_in(tenant, gn, s0, pos)
+                        .await
+                        .map_err(|e| e.to_string()),
                     Err(e) => Err(e),
                 };
                 match &r {
@@ -580,7 +623,11 @@ impl SearchService {
                     .filter(|e| e.seq > cov && e.kind.is_new_message())
                     .filter_map(|e| e.message_id)
                     .collect();
-                let docs = if cov == i64::MAX { Vec::new() } else { self.load_docs(*tenant, ids).await? };
+                let docs = if cov == i64::MAX {
+                    Vec::new()
+                } else {
+                    self.load_docs(*tenant, ids).await?
+                };
                 self.send(*tenant, Cmd::Add { seq: last, docs }).await?;
             }
             let idle: Vec<TenantId> = lock(&self.inner.writers)
@@ -599,12 +646,24 @@ impl SearchService {
 
     /// Switches the tenant's writer to a rebuilt generation, replays the outbox entries
     /// after `s0` up to `pos` into it, then makes it the one searches use.
-    async fn swap_in(&self, tenant: TenantId, gn: Arc<Generation>, s0: i64, pos: i64) -> Result<(), SearchError> {
+    async fn swap_in(
+        &self,
+        tenant: TenantId,
+        gn: Arc<Generation>,
+        s0: i64,
+        pos: i64,
+    ) -> Result<(), SearchError> {
         self.send(tenant, Cmd::Swap(gn)).await?;
         let mut at = s0;
         while at < pos {
-            let batch = self.inner.store.read_outbox(at, self.inner.cfg.outbox_batch.max(1)).await?;
-            let Some(last) = batch.last().map(|e| e.seq.min(pos)) else { break };
+            let batch = self
+                .inner
+                .store
+                .read_outbox(at, self.inner.cfg.outbox_batch.max(1))
+                .await?;
+            let Some(last) = batch.last().map(|e| e.seq.min(pos)) else {
+                break;
+            };
             let ids: Vec<MessageId> = batch
                 .iter()
                 .filter(|e| e.seq <= pos && e.tenant_id == tenant && e.kind.is_new_message())
@@ -627,7 +686,8 @@ impl SearchService {
         let tx = lock(&self.inner.requests).clone();
         if let Some(tx) = tx.filter(|_| self.inner.running.load(Ordering::SeqCst)) {
             let (rtx, rrx) = oneshot::channel();
-            tx.send(IndexerMsg::Reindex(tenant, rtx)).map_err(|_| SearchError::IndexerStopped)?;
+            tx.send(IndexerMsg::Reindex(tenant, rtx))
+                .map_err(|_| SearchError::IndexerStopped)?;
             return rrx
                 .await
                 .map_err(|_| SearchError::IndexerStopped)?
@@ -677,7 +737,9 @@ impl SearchService {
         let now = Instant::now();
         pins.retain(|_, p| p.expires > now);
         while pins.len() >= self.inner.cfg.max_pinned.max(1) {
-            let Some(oldest) = pins.iter().min_by_key(|(_, p)| p.expires).map(|(k, _)| *k) else { break };
+            let Some(oldest) = pins.iter().min_by_key(|(_, p)| p.expires).map(|(k, _)| *k) else {
+                break;
+            };
             pins.remove(&oldest);
         }
         pins.insert(
@@ -704,7 +766,11 @@ impl SearchService {
     }
 
     /// Searches one tenant's messages. CPU work runs on the blocking pool.
-    pub async fn search(&self, tenant: TenantId, req: &SearchRequest) -> Result<SearchPage, SearchError> {
+    pub async fn search(
+        &self,
+        tenant: TenantId,
+        req: &SearchRequest,
+    ) -> Result<SearchPage, SearchError> {
         let svc = self.clone();
         let req = req.clone();
         if self.generation(tenant)?.is_none() {
@@ -718,7 +784,13 @@ impl SearchService {
     /// A tenant without any index: empty when it has no messages, else an error (the
     /// first build is running).
     async fn no_index(&self, tenant: TenantId) -> Result<SearchPage, SearchError> {
-        if self.inner.store.message_ids_page(tenant, None, 1).await?.is_empty() {
+        if self
+            .inner
+            .store
+            .message_ids_page(tenant, None, 1)
+            .await?
+            .is_empty()
+        {
             return Ok(SearchPage {
                 total_messages: 0,
                 total_conversations: 0,
@@ -733,7 +805,11 @@ impl SearchService {
     /// Like [`search`](Self::search) for a person or token, recorded in the audit trail
     /// (who, when, query, counts) for the Woo request's search log. Only the first page of
     /// a search is recorded; following pages are the same search.
-    pub async fn search_as(&self, principal: &Principal, req: &SearchRequest) -> Result<SearchPage, SearchError> {
+    pub async fn search_as(
+        &self,
+        principal: &Principal,
+        req: &SearchRequest,
+    ) -> Result<SearchPage, SearchError> {
         let page = self.search(principal.tenant, req).await?;
         if req.cursor.is_none() {
             let detail = serde_json::json!({
@@ -744,16 +820,28 @@ impl SearchService {
             });
             self.inner
                 .store
-                .audit(principal, AuditAction::Searched, AuditSubject::new("search", principal.tenant), detail)
+                .audit(
+                    principal,
+                    AuditAction::Searched,
+                    AuditSubject::new("search", principal.tenant),
+                    detail,
+                )
                 .await?;
         }
         Ok(page)
     }
 
-    fn search_blocking(&self, tenant: TenantId, req: &SearchRequest) -> Result<SearchPage, SearchError> {
+    fn search_blocking(
+        &self,
+        tenant: TenantId,
+        req: &SearchRequest,
+    ) -> Result<SearchPage, SearchError> {
         let cfg = &self.inner.cfg;
         let ast = parse(&req.query, &cfg.limits)?;
-        let limit = req.limit.unwrap_or(cfg.default_page_size).clamp(1, cfg.max_page_size.max(1));
+        let limit = req
+            .limit
+            .unwrap_or(cfg.default_page_size)
+            .clamp(1, cfg.max_page_size.max(1));
         let hash = query_hash(&req.query, req.sort);
         let mut after: Option<Key> = None;
         let mut seen = 0u64;
@@ -761,9 +849,12 @@ impl SearchService {
         if let Some(c) = &req.cursor {
             let cd = decode_cursor(c)?;
             if cd.t != tenant || cd.h != hash {
-                return Err(SearchError::Cursor("the cursor belongs to another search".into()));
+                return Err(SearchError::Cursor(
+                    "the cursor belongs to another search".into(),
+                ));
             }
-            let id = u128::from_str_radix(&cd.i, 16).map_err(|_| SearchError::Cursor("malformed cursor".into()))?;
+            let id = u128::from_str_radix(&cd.i, 16)
+                .map_err(|_| SearchError::Cursor("malformed cursor".into()))?;
             after = Some((cd.k, id));
             seen = cd.n;
             snapshot = self.pinned(cd.p, tenant).map(|s| (cd.p, s));
@@ -776,7 +867,9 @@ impl SearchService {
         let (pin_id, (searcher, gn)) = match snapshot {
             Some(s) => (Some(s.0), s.1),
             None => {
-                let g = self.generation(tenant)?.ok_or_else(|| SearchError::NoIndex(tenant.to_string()))?;
+                let g = self
+                    .generation(tenant)?
+                    .ok_or_else(|| SearchError::NoIndex(tenant.to_string()))?;
                 (None, (g.reader.searcher(), g))
             }
         };
@@ -795,7 +888,14 @@ impl SearchService {
         let mut snip = (!req.no_snippets).then(|| Snippeter::new(highlight));
         let mut hits = Vec::with_capacity(fruit.hits.len());
         for (_, score, addr) in &fruit.hits {
-            hits.push(load_hit(&searcher, &gn, *addr, *score, req.sort, snip.as_mut())?);
+            hits.push(load_hit(
+                &searcher,
+                &gn,
+                *addr,
+                *score,
+                req.sort,
+                snip.as_mut(),
+            )?);
         }
         let now_seen = seen + hits.len() as u64;
         let next_cursor = match fruit.hits.last() {
@@ -814,7 +914,10 @@ impl SearchService {
         };
         let mut groups: Vec<HitGroup> = Vec::new();
         for (i, h) in hits.iter().enumerate() {
-            match groups.iter_mut().find(|g| g.conversation_id == h.conversation_id) {
+            match groups
+                .iter_mut()
+                .find(|g| g.conversation_id == h.conversation_id)
+            {
                 Some(g) => g.hits.push(i),
                 None => groups.push(HitGroup {
                     conversation_id: h.conversation_id,
@@ -834,7 +937,12 @@ impl SearchService {
     /// Every hit of a query (no snippets), for JSONL export. The matching set is fixed
     /// when this returns (one snapshot); iterating loads the stored fields lazily and
     /// blocks, so iterate on the blocking pool. Memory: ~40 bytes per hit.
-    pub async fn stream(&self, tenant: TenantId, query: &str, sort: Sort) -> Result<HitStream, SearchError> {
+    pub async fn stream(
+        &self,
+        tenant: TenantId,
+        query: &str,
+        sort: Sort,
+    ) -> Result<HitStream, SearchError> {
         let svc = self.clone();
         let query = query.to_owned();
         if self.generation(tenant)?.is_none() {
@@ -865,12 +973,16 @@ impl SearchService {
                 },
             )?;
             let mut hits = fruit.hits;
-            hits.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+            hits.sort_unstable_by_key(|h| std::cmp::Reverse(h.0));
             Ok(HitStream {
                 total: fruit.total,
                 total_conversations: fruit.conversations.len() as u64,
                 searcher: Some((searcher, gn)),
-                hits: hits.into_iter().map(|(_, s, a)| (s, a)).collect::<Vec<_>>().into_iter(),
+                hits: hits
+                    .into_iter()
+                    .map(|(_, s, a)| (s, a))
+                    .collect::<Vec<_>>()
+                    .into_iter(),
                 sort,
             })
         })
@@ -908,7 +1020,9 @@ impl SearchService {
         let mut after = None;
         loop {
             let ids = store.message_ids_page(tenant, after, 10_000).await?;
-            let Some(last) = ids.last().copied() else { break };
+            let Some(last) = ids.last().copied() else {
+                break;
+            };
             after = Some(last);
             archived.extend(ids.iter().map(|i| i.0.as_u128()));
         }
@@ -919,8 +1033,16 @@ impl SearchService {
                 dup.insert(*id);
             }
         }
-        let mut missing: Vec<u128> = archived.iter().filter(|i| !in_index.contains(i)).copied().collect();
-        let extra: Vec<u128> = in_index.iter().filter(|i| !archived.contains(i)).copied().collect();
+        let mut missing: Vec<u128> = archived
+            .iter()
+            .filter(|i| !in_index.contains(i))
+            .copied()
+            .collect();
+        let extra: Vec<u128> = in_index
+            .iter()
+            .filter(|i| !archived.contains(i))
+            .copied()
+            .collect();
         if running && !missing.is_empty() {
             // Messages committed after `head` may be in the archive scan but not yet in
             // the snapshot: wait for them and look again.
@@ -941,7 +1063,10 @@ impl SearchService {
             }
         }
         let to_ids = |v: Vec<u128>| -> Vec<MessageId> {
-            let mut v: Vec<MessageId> = v.into_iter().map(|i| MessageId(uuid::Uuid::from_u128(i))).collect();
+            let mut v: Vec<MessageId> = v
+                .into_iter()
+                .map(|i| MessageId(uuid::Uuid::from_u128(i)))
+                .collect();
             v.sort();
             v
         };
@@ -991,7 +1116,11 @@ pub(crate) fn load_hit(
 ) -> Result<SearchHit, SearchError> {
     let f = &gn.fields;
     let doc: TantivyDocument = searcher.doc(addr)?;
-    let text = |field| doc.get_first(field).and_then(|v| v.as_str()).map(str::to_owned);
+    let text = |field| {
+        doc.get_first(field)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+    };
     let bad = |what: &str| SearchError::Internal(format!("index document without valid {what}"));
     let message_id = text(f.message_id)
         .and_then(|s| s.parse::<MessageId>().ok())
@@ -999,8 +1128,12 @@ pub(crate) fn load_hit(
     let conversation_id = text(f.conversation)
         .and_then(|s| s.parse::<ConversationId>().ok())
         .ok_or_else(|| bad("conversation id"))?;
-    let channel = text(f.channel).and_then(|s| s.parse().ok()).ok_or_else(|| bad("channel"))?;
-    let direction = text(f.direction).and_then(|s| s.parse().ok()).ok_or_else(|| bad("direction"))?;
+    let channel = text(f.channel)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("channel"))?;
+    let direction = text(f.direction)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| bad("direction"))?;
     let micros = doc
         .get_first(f.received_at)
         .and_then(|v| v.as_i64())
@@ -1035,4 +1168,3 @@ fn decode_cursor(s: &str) -> Result<CursorData, SearchError> {
         .map_err(|_| SearchError::Cursor("malformed cursor".into()))?;
     serde_json::from_slice(&bytes).map_err(|_| SearchError::Cursor("malformed cursor".into()))
 }
-

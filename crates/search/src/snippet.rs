@@ -57,7 +57,11 @@ impl Snippeter {
         }
         for t in analysis::tokens(&mut self.exact, text) {
             let hit = self.h.exact.contains(&t.text)
-                || self.h.prefixes.iter().any(|p| t.text.starts_with(p.as_str()))
+                || self
+                    .h
+                    .prefixes
+                    .iter()
+                    .any(|p| t.text.starts_with(p.as_str()))
                 || (!self.h.stemmed.is_empty()
                     && analysis::terms(&mut self.dutch, &t.text)
                         .first()
@@ -90,7 +94,10 @@ impl Snippeter {
         // the match whose window holds the most matches
         let mut best = (0usize, 0usize);
         for (i, (from, _)) in m.iter().enumerate() {
-            let n = m[i..].iter().take_while(|(f, _)| *f < from + WINDOW - LEAD).count();
+            let n = m[i..]
+                .iter()
+                .take_while(|(f, _)| *f < from + WINDOW - LEAD)
+                .count();
             if n > best.1 {
                 best = (i, n);
             }
@@ -138,7 +145,8 @@ mod tests {
     #[test]
     fn marks_stemmed_and_prefix_matches() {
         let mut h = Highlight::default();
-        h.stemmed.insert(analysis::terms(&mut analysis::dutch(), "vergunning")[0].clone());
+        h.stemmed
+            .insert(analysis::terms(&mut analysis::dutch(), "vergunning")[0].clone());
         h.prefixes.insert("boom".into());
         let mut s = Snippeter::new(h);
         let out = s.snippet("Mijn <vergunningen> voor de bomen & boomhut", None);
@@ -153,7 +161,11 @@ mod tests {
         let mut h = Highlight::default();
         h.exact.insert("café".replace('é', "e"));
         let mut s = Snippeter::new(h);
-        let text = format!("{} het Café is dicht {}", "woord ".repeat(100), "slot ".repeat(100));
+        let text = format!(
+            "{} het Café is dicht {}",
+            "woord ".repeat(100),
+            "slot ".repeat(100)
+        );
         let out = s.snippet(&text, None);
         assert!(out.starts_with('…') && out.ends_with('…'), "{out}");
         assert!(out.contains("<mark>Café</mark>"));

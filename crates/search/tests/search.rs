@@ -1,8 +1,6 @@
 //! Search against a real store (file-backed SQLite and PostgreSQL) and real tantivy.
 
-use loket_core::{
-    Address, Channel, ConversationHint, Inbound, MessageId, NewAttachment, TenantId,
-};
+use loket_core::{Address, Channel, ConversationHint, Inbound, MessageId, NewAttachment, TenantId};
 use loket_search::{SearchConfig, SearchError, SearchRequest, SearchService, Sort};
 use loket_store::testing::TestDb;
 use std::collections::HashSet;
@@ -25,7 +23,13 @@ impl Fixture {
         let svc = SearchService::open(db.store.clone(), dir.path(), cfg).await?;
         let (stop, rx) = watch::channel(false);
         let indexer = svc.spawn_indexer(rx);
-        Ok(Fixture { db, dir, svc, stop, indexer })
+        Ok(Fixture {
+            db,
+            dir,
+            svc,
+            stop,
+            indexer,
+        })
     }
 
     async fn stop(self) -> Result<(TestDb, tempfile::TempDir), BoxErr> {
@@ -41,13 +45,22 @@ impl Fixture {
     }
 
     async fn count(&self, tenant: TenantId, q: &str) -> Result<u64, BoxErr> {
-        Ok(self.svc.search(tenant, &SearchRequest::new(q)).await?.total_messages)
+        Ok(self
+            .svc
+            .search(tenant, &SearchRequest::new(q))
+            .await?
+            .total_messages)
     }
 }
 
 fn msg(channel: Channel, from: &str, subject: Option<&str>, text: &str) -> Inbound {
     let key = uuid::Uuid::now_v7().to_string();
-    let mut m = Inbound::new(channel, Address::new(from), text, format!("{key}:{text}").into_bytes());
+    let mut m = Inbound::new(
+        channel,
+        Address::new(from),
+        text,
+        format!("{key}:{text}").into_bytes(),
+    );
     m.idempotency_key = Some(key);
     m.subject = subject.map(str::to_owned);
     m.raw_content_type = "application/json".into();
@@ -79,13 +92,21 @@ fn pdf_with(words: &str) -> Result<Vec<u8>, BoxErr> {
     // a letterhead repeated down the page, so that compression pays off
     for _ in 0..20 {
         operations.push(Operation::new("Td", vec![0.into(), (-24).into()]));
-        operations.push(Operation::new("Tj", vec![Object::string_literal("Gemeente Voorbeeld - afdeling Publiekszaken")]));
+        operations.push(Operation::new(
+            "Tj",
+            vec![Object::string_literal(
+                "Gemeente Voorbeeld - afdeling Publiekszaken",
+            )],
+        ));
     }
     operations.push(Operation::new("ET", vec![]));
     let content = Content { operations };
     let mut stream = Stream::new(dictionary! {}, content.encode()?);
     stream.compress()?;
-    assert!(stream.dict.get(b"Filter").is_ok(), "content stream is compressed");
+    assert!(
+        stream.dict.get(b"Filter").is_ok(),
+        "content stream is compressed"
+    );
     let content_id = doc.add_object(stream);
     let page_id = doc.add_object(dictionary! {
         "Type" => "Page", "Parent" => pages_id, "Contents" => content_id,
@@ -116,13 +137,24 @@ async fn message_is_found_within_a_second_of_ingest() -> Result<(), BoxErr> {
             let word = format!("zoekwoord{i}x");
             let started = Instant::now();
             f.db.store
-                .ingest(t.id, msg(Channel::Sms, "+31612345678", None, &format!("Bericht met {word}")))
+                .ingest(
+                    t.id,
+                    msg(
+                        Channel::Sms,
+                        "+31612345678",
+                        None,
+                        &format!("Bericht met {word}"),
+                    ),
+                )
                 .await?;
             loop {
                 if f.count(t.id, &word).await? == 1 {
                     break;
                 }
-                assert!(started.elapsed() < Duration::from_secs(10), "{backend}: not found after 10 s");
+                assert!(
+                    started.elapsed() < Duration::from_secs(10),
+                    "{backend}: not found after 10 s"
+                );
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
             worst = worst.max(started.elapsed());
@@ -142,14 +174,29 @@ async fn dutch_analysis_and_query_language() -> Result<(), BoxErr> {
         let b = format!("{:?}", db.backend);
         let t = db.store.create_tenant("gemeente-a", "Gemeente A").await?;
         let s = &db.store;
-        let mut m1 = msg(Channel::Email, "jan.jansen@example.nl", Some("Aanvraag kapvergunning"), "Ik wil een vergunning aanvragen voor het kappen van een boom.");
+        let mut m1 = msg(
+            Channel::Email,
+            "jan.jansen@example.nl",
+            Some("Aanvraag kapvergunning"),
+            "Ik wil een vergunning aanvragen voor het kappen van een boom.",
+        );
         m1.from.name = Some("Jan Jansen".into());
         m1.received_at = Some("2024-03-15T10:00:00Z".parse()?);
         s.ingest(t.id, m1).await?;
-        let mut m2 = msg(Channel::Webchat, "chat-session-1", None, "Is het café op de Markt open op zondag?");
+        let mut m2 = msg(
+            Channel::Webchat,
+            "chat-session-1",
+            None,
+            "Is het café op de Markt open op zondag?",
+        );
         m2.received_at = Some("2024-08-01T10:00:00Z".parse()?);
         s.ingest(t.id, m2).await?;
-        let mut m3 = msg(Channel::Sms, "+31612345678", None, "Mijn paspoort is verlopen, wanneer kan ik langskomen?");
+        let mut m3 = msg(
+            Channel::Sms,
+            "+31612345678",
+            None,
+            "Mijn paspoort is verlopen, wanneer kan ik langskomen?",
+        );
         m3.received_at = Some("2023-12-31T23:59:00Z".parse()?);
         s.ingest(t.id, m3).await?;
         let f = Fixture::new(db, SearchConfig::default()).await?;
@@ -174,7 +221,11 @@ async fn dutch_analysis_and_query_language() -> Result<(), BoxErr> {
         assert_eq!(c("vergunning OR paspoort").await?, 2, "{b}");
         assert_eq!(c("vergunning AND paspoort").await?, 0, "{b}");
         assert_eq!(c("(vergunning OR paspoort) NOT boom").await?, 1, "{b}");
-        assert_eq!(c("-boom").await?, 2, "{b}: a purely negative query runs against all");
+        assert_eq!(
+            c("-boom").await?,
+            2,
+            "{b}: a purely negative query runs against all"
+        );
         // fields
         assert_eq!(c("from:jansen").await?, 1, "{b}");
         assert_eq!(c("from:jan.jansen@example.nl").await?, 1, "{b}");
@@ -190,12 +241,19 @@ async fn dutch_analysis_and_query_language() -> Result<(), BoxErr> {
         assert_eq!(c("date:..2023-12-31").await?, 1, "{b}");
         assert_eq!(c("date:2024-08-01").await?, 1, "{b}");
         // snippets and hit fields
-        let p = f.svc.search(t.id, &SearchRequest::new("vergunningen")).await?;
+        let p = f
+            .svc
+            .search(t.id, &SearchRequest::new("vergunningen"))
+            .await?;
         let h = &p.hits[0];
         assert_eq!(h.channel, Channel::Email);
         assert_eq!(h.subject.as_deref(), Some("Aanvraag kapvergunning"));
         assert_eq!(h.from, "Jan Jansen <jan.jansen@example.nl>");
-        assert!(h.snippet_html.contains("<mark>vergunning</mark>"), "{b}: {}", h.snippet_html);
+        assert!(
+            h.snippet_html.contains("<mark>vergunning</mark>"),
+            "{b}: {}",
+            h.snippet_html
+        );
         assert!(h.score > 0.0);
         assert_eq!(p.total_conversations, 1);
         // ordering by date
@@ -206,7 +264,12 @@ async fn dutch_analysis_and_query_language() -> Result<(), BoxErr> {
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{b}: oldest first");
         r.sort = Sort::Newest;
         let p = f.svc.search(t.id, &r).await?;
-        assert!(p.hits.windows(2).all(|w| w[0].received_at >= w[1].received_at), "{b}: newest first");
+        assert!(
+            p.hits
+                .windows(2)
+                .all(|w| w[0].received_at >= w[1].received_at),
+            "{b}: newest first"
+        );
         f.stop().await?;
     }
     Ok(())
@@ -216,7 +279,12 @@ async fn dutch_analysis_and_query_language() -> Result<(), BoxErr> {
 async fn malformed_queries_are_errors_with_position() -> Result<(), BoxErr> {
     let db = TestDb::sqlite().await?;
     let t = db.store.create_tenant("gemeente-a", "Gemeente A").await?;
-    db.store.ingest(t.id, msg(Channel::Sms, "+31600000001", None, "vergunning verlopen")).await?;
+    db.store
+        .ingest(
+            t.id,
+            msg(Channel::Sms, "+31600000001", None, "vergunning verlopen"),
+        )
+        .await?;
     let f = Fixture::new(db, SearchConfig::default()).await?;
     f.synced().await?;
     let cases: &[(&str, usize)] = &[
@@ -240,18 +308,29 @@ async fn malformed_queries_are_errors_with_position() -> Result<(), BoxErr> {
     }
     // absurd: very long query, and a prefix that expands too far
     let long = "woord ".repeat(1000);
-    assert!(matches!(f.svc.search(t.id, &SearchRequest::new(long)).await, Err(SearchError::Query { .. })));
+    assert!(matches!(
+        f.svc.search(t.id, &SearchRequest::new(long)).await,
+        Err(SearchError::Query { .. })
+    ));
     let mut cfg = SearchConfig::default();
     cfg.limits.max_prefix_expansions = 1;
     let (db, _dir) = f.stop().await?;
     let svc = SearchService::open(db.store.clone(), _dir.path(), cfg).await?;
     match svc.search(t.id, &SearchRequest::new("ver*")).await {
-        Err(SearchError::Query { message, .. }) => assert!(message.contains("more than 1"), "{message}"),
+        Err(SearchError::Query { message, .. }) => {
+            assert!(message.contains("more than 1"), "{message}")
+        }
         other => panic!("expected expansion limit, got {other:?}"),
     }
     // a cursor of another search is refused
-    let bad = SearchRequest { cursor: Some("bm90LWEtY3Vyc29y".into()), ..SearchRequest::new("vergunning") };
-    assert!(matches!(svc.search(t.id, &bad).await, Err(SearchError::Cursor(_))));
+    let bad = SearchRequest {
+        cursor: Some("bm90LWEtY3Vyc29y".into()),
+        ..SearchRequest::new("vergunning")
+    };
+    assert!(matches!(
+        svc.search(t.id, &bad).await,
+        Err(SearchError::Cursor(_))
+    ));
     Ok(())
 }
 
@@ -263,7 +342,12 @@ async fn word_only_inside_a_pdf_attachment_is_found() -> Result<(), BoxErr> {
     for db in backends().await? {
         let b = format!("{:?}", db.backend);
         let t = db.store.create_tenant("gemeente-a", "Gemeente A").await?;
-        let mut m = msg(Channel::Email, "burger@example.nl", Some("Bijlage"), "Zie de bijlage.");
+        let mut m = msg(
+            Channel::Email,
+            "burger@example.nl",
+            Some("Bijlage"),
+            "Zie de bijlage.",
+        );
         m.attachments.push(NewAttachment {
             filename: Some("besluit-2024.pdf".into()),
             content_type: "application/pdf".into(),
@@ -274,7 +358,9 @@ async fn word_only_inside_a_pdf_attachment_is_found() -> Result<(), BoxErr> {
             filename: Some("notitie.txt".into()),
             content_type: "text/plain".into(),
             content_id: None,
-            data: "Aantekening over de trampolinevergunning".as_bytes().to_vec(),
+            data: "Aantekening over de trampolinevergunning"
+                .as_bytes()
+                .to_vec(),
         });
         m.attachments.push(NewAttachment {
             filename: Some("kapot.pdf".into()),
@@ -285,10 +371,17 @@ async fn word_only_inside_a_pdf_attachment_is_found() -> Result<(), BoxErr> {
         let id = db.store.ingest(t.id, m).await?.message_id;
         let f = Fixture::new(db, SearchConfig::default()).await?;
         f.synced().await?;
-        let p = f.svc.search(t.id, &SearchRequest::new("xylofoonwerkplaats")).await?;
+        let p = f
+            .svc
+            .search(t.id, &SearchRequest::new("xylofoonwerkplaats"))
+            .await?;
         assert_eq!(p.total_messages, 1, "{b}: word inside the PDF");
         assert_eq!(p.hits[0].message_id, id);
-        assert_eq!(f.count(t.id, "trampolinevergunningen").await?, 1, "{b}: text attachment, stemmed");
+        assert_eq!(
+            f.count(t.id, "trampolinevergunningen").await?,
+            1,
+            "{b}: text attachment, stemmed"
+        );
         assert_eq!(f.count(t.id, "besluit").await?, 1, "{b}: attachment name");
         f.stop().await?;
     }
@@ -304,9 +397,31 @@ async fn tenants_never_see_each_other() -> Result<(), BoxErr> {
         let mut ids_a = HashSet::new();
         let mut ids_z = HashSet::new();
         for i in 0..30 {
-            let r = db.store.ingest(a.id, msg(Channel::Sms, "+31600000001", None, &format!("afvalcontainer {i} gemeente"))).await?;
+            let r = db
+                .store
+                .ingest(
+                    a.id,
+                    msg(
+                        Channel::Sms,
+                        "+31600000001",
+                        None,
+                        &format!("afvalcontainer {i} gemeente"),
+                    ),
+                )
+                .await?;
             ids_a.insert(r.message_id);
-            let r = db.store.ingest(z.id, msg(Channel::Sms, "+31600000001", None, &format!("afvalcontainer {i} gemeente"))).await?;
+            let r = db
+                .store
+                .ingest(
+                    z.id,
+                    msg(
+                        Channel::Sms,
+                        "+31600000001",
+                        None,
+                        &format!("afvalcontainer {i} gemeente"),
+                    ),
+                )
+                .await?;
             ids_z.insert(r.message_id);
         }
         let f = Fixture::new(db, SearchConfig::default()).await?;
@@ -341,7 +456,10 @@ async fn tenants_never_see_each_other() -> Result<(), BoxErr> {
         req.limit = Some(5);
         let p = f.svc.search(a.id, &req).await?;
         req.cursor = p.next_cursor;
-        assert!(matches!(f.svc.search(z.id, &req).await, Err(SearchError::Cursor(_))), "{b}");
+        assert!(
+            matches!(f.svc.search(z.id, &req).await, Err(SearchError::Cursor(_))),
+            "{b}"
+        );
         // message ids of A are not found in Z
         let some_a = ids_a.iter().next().copied().ok_or("no id")?;
         assert_eq!(f.count(z.id, &format!("id:{some_a}")).await?, 0, "{b}");
@@ -367,7 +485,12 @@ async fn exact_count_and_all_25000_via_paging_and_streaming() -> Result<(), BoxE
                 .map(|i| {
                     let n = chunk * 1_000 + i;
                     // 250 contacts: messages of one contact share a conversation
-                    let mut m = msg(Channel::Sms, &format!("+316{:08}", n % 250), None, &format!("Melding {n} over parkeervergunning in wijk {}", n % 17));
+                    let mut m = msg(
+                        Channel::Sms,
+                        &format!("+316{:08}", n % 250),
+                        None,
+                        &format!("Melding {n} over parkeervergunning in wijk {}", n % 17),
+                    );
                     m.conversation = ConversationHint::LatestOpenOfContact;
                     m
                 })
@@ -379,7 +502,17 @@ async fn exact_count_and_all_25000_via_paging_and_streaming() -> Result<(), BoxE
         }
         // and some that do not match
         for i in 0..50 {
-            db.store.ingest(t.id, msg(Channel::Email, "x@example.nl", None, &format!("Iets anders {i}"))).await?;
+            db.store
+                .ingest(
+                    t.id,
+                    msg(
+                        Channel::Email,
+                        "x@example.nl",
+                        None,
+                        &format!("Iets anders {i}"),
+                    ),
+                )
+                .await?;
         }
         eprintln!("{b}: ingest of {N} took {:?}", started.elapsed());
         let f = Fixture::new(db, SearchConfig::default()).await?;
@@ -391,7 +524,11 @@ async fn exact_count_and_all_25000_via_paging_and_streaming() -> Result<(), BoxE
         req.sort = Sort::Relevance;
         let first = f.svc.search(t.id, &req).await?;
         assert_eq!(first.total_messages, N as u64, "{b}: exact count");
-        assert_eq!(first.total_conversations, convs.len() as u64, "{b}: exact conversation count");
+        assert_eq!(
+            first.total_conversations,
+            convs.len() as u64,
+            "{b}: exact conversation count"
+        );
         // page through everything while new matching messages arrive: the pinned snapshot
         // keeps pages from repeating or skipping.
         let mut seen = HashSet::new();
@@ -399,17 +536,30 @@ async fn exact_count_and_all_25000_via_paging_and_streaming() -> Result<(), BoxE
         let mut pages = 0;
         loop {
             pages += 1;
-            assert_eq!(page.total_messages, N as u64, "{b}: count stable while paging");
+            assert_eq!(
+                page.total_messages, N as u64,
+                "{b}: count stable while paging"
+            );
             for h in &page.hits {
-                assert!(seen.insert(h.message_id), "{b}: a hit repeated across pages");
+                assert!(
+                    seen.insert(h.message_id),
+                    "{b}: a hit repeated across pages"
+                );
             }
             if pages == 3 {
                 for _ in 0..20 {
-                    f.db.store.ingest(t.id, msg(Channel::Sms, "+31699999999", None, "late parkeervergunning")).await?;
+                    f.db.store
+                        .ingest(
+                            t.id,
+                            msg(Channel::Sms, "+31699999999", None, "late parkeervergunning"),
+                        )
+                        .await?;
                 }
                 f.synced().await?;
             }
-            let Some(c) = page.next_cursor.take() else { break };
+            let Some(c) = page.next_cursor.take() else {
+                break;
+            };
             req.cursor = Some(c);
             page = f.svc.search(t.id, &req).await?;
         }
@@ -435,11 +585,20 @@ async fn exact_count_and_all_25000_via_paging_and_streaming() -> Result<(), BoxE
                 None => break,
             }
         }
-        assert_eq!(n, N as u64 + 20, "{b}: a new search sees the late messages too");
+        assert_eq!(
+            n,
+            N as u64 + 20,
+            "{b}: a new search sees the late messages too"
+        );
         // streaming
-        let stream = f.svc.stream(t.id, "parkeervergunning NOT late", Sort::Oldest).await?;
+        let stream = f
+            .svc
+            .stream(t.id, "parkeervergunning NOT late", Sort::Oldest)
+            .await?;
         assert_eq!(stream.total, N as u64);
-        let streamed: HashSet<MessageId> = stream.map(|h| h.map(|h| h.message_id)).collect::<Result<_, _>>()?;
+        let streamed: HashSet<MessageId> = stream
+            .map(|h| h.map(|h| h.message_id))
+            .collect::<Result<_, _>>()?;
         assert_eq!(streamed, ids, "{b}: every one via streaming");
         let diff = f.svc.verify_index(t.id).await?;
         assert!(diff.is_clean(), "{b}: {diff:?}");
@@ -455,7 +614,17 @@ async fn indexer_killed_mid_way_resumes_from_commit_payload() -> Result<(), BoxE
         let b = format!("{:?}", db.backend);
         let t = db.store.create_tenant("gemeente-a", "Gemeente A").await?;
         for i in 0..100 {
-            db.store.ingest(t.id, msg(Channel::Webchat, "s1", None, &format!("geluidsoverlast melding {i}"))).await?;
+            db.store
+                .ingest(
+                    t.id,
+                    msg(
+                        Channel::Webchat,
+                        "s1",
+                        None,
+                        &format!("geluidsoverlast melding {i}"),
+                    ),
+                )
+                .await?;
         }
         // A writer that never commits by itself: the first 100 come from the initial build
         // (committed), the next 100 stay uncommitted in the writer.
@@ -467,7 +636,17 @@ async fn indexer_killed_mid_way_resumes_from_commit_payload() -> Result<(), BoxE
         let committed = f.svc.committed_seq(t.id)?;
         assert!(committed > 0, "{b}");
         for i in 100..200 {
-            f.db.store.ingest(t.id, msg(Channel::Webchat, "s1", None, &format!("geluidsoverlast melding {i}"))).await?;
+            f.db.store
+                .ingest(
+                    t.id,
+                    msg(
+                        Channel::Webchat,
+                        "s1",
+                        None,
+                        &format!("geluidsoverlast melding {i}"),
+                    ),
+                )
+                .await?;
         }
         let head = *f.db.store.outbox_watch().borrow();
         // wait until the indexer has handed everything to the writer, then "kill" it
@@ -479,29 +658,48 @@ async fn indexer_killed_mid_way_resumes_from_commit_payload() -> Result<(), BoxE
         f.indexer.abort();
         let _ = (&mut { f.indexer }).await;
         f.svc.simulate_crash().await;
-        assert_eq!(f.svc.committed_seq(t.id)?, committed, "{b}: nothing was committed after the build");
+        assert_eq!(
+            f.svc.committed_seq(t.id)?,
+            committed,
+            "{b}: nothing was committed after the build"
+        );
         let dir = f.dir;
         let db = f.db;
         drop(f.svc);
         drop(f.stop);
 
         // restart
-        let svc = SearchService::open(db.store.clone(), dir.path(), SearchConfig::default()).await?;
-        assert_eq!(svc.committed_seq(t.id)?, committed, "{b}: resumes from the payload");
+        let svc =
+            SearchService::open(db.store.clone(), dir.path(), SearchConfig::default()).await?;
+        assert_eq!(
+            svc.committed_seq(t.id)?,
+            committed,
+            "{b}: resumes from the payload"
+        );
         let diff = svc.verify_index(t.id).await?;
-        assert_eq!(diff.missing_in_index.len(), 100, "{b}: before catching up the lost batch is missing");
+        assert_eq!(
+            diff.missing_in_index.len(),
+            100,
+            "{b}: before catching up the lost batch is missing"
+        );
         let (stop, rx) = watch::channel(false);
         let h = svc.spawn_indexer(rx);
         tokio::time::timeout(Duration::from_secs(60), svc.wait_indexed(head)).await??;
-        let p = svc.search(t.id, &SearchRequest::new("geluidsoverlast")).await?;
-        assert_eq!(p.total_messages, 200, "{b}: nothing missed, nothing doubled");
+        let p = svc
+            .search(t.id, &SearchRequest::new("geluidsoverlast"))
+            .await?;
+        assert_eq!(
+            p.total_messages, 200,
+            "{b}: nothing missed, nothing doubled"
+        );
         let diff = svc.verify_index(t.id).await?;
         assert!(diff.is_clean(), "{b}: {diff:?}");
         assert_eq!((diff.archived, diff.indexed), (200, 200));
         // a second restart replays nothing twice either
         stop.send(true)?;
         h.await??;
-        let svc = SearchService::open(db.store.clone(), dir.path(), SearchConfig::default()).await?;
+        let svc =
+            SearchService::open(db.store.clone(), dir.path(), SearchConfig::default()).await?;
         svc.catch_up().await?;
         let diff = svc.verify_index(t.id).await?;
         assert!(diff.is_clean() && diff.indexed == 200, "{b}: {diff:?}");
@@ -515,14 +713,34 @@ async fn reindex_and_schema_change_rebuild_while_old_index_serves() -> Result<()
         let b = format!("{:?}", db.backend);
         let t = db.store.create_tenant("gemeente-a", "Gemeente A").await?;
         for i in 0..50 {
-            db.store.ingest(t.id, msg(Channel::Email, "a@example.nl", Some("Subsidie"), &format!("subsidieaanvraag nummer {i}"))).await?;
+            db.store
+                .ingest(
+                    t.id,
+                    msg(
+                        Channel::Email,
+                        "a@example.nl",
+                        Some("Subsidie"),
+                        &format!("subsidieaanvraag nummer {i}"),
+                    ),
+                )
+                .await?;
         }
         let f = Fixture::new(db, SearchConfig::default()).await?;
         f.synced().await?;
         assert_eq!(f.count(t.id, "subsidieaanvraag").await?, 50);
         // on request, with the indexer running
         f.svc.reindex(t.id).await?;
-        f.db.store.ingest(t.id, msg(Channel::Sms, "+31600000002", None, "subsidieaanvraag na herbouw")).await?;
+        f.db.store
+            .ingest(
+                t.id,
+                msg(
+                    Channel::Sms,
+                    "+31600000002",
+                    None,
+                    "subsidieaanvraag na herbouw",
+                ),
+            )
+            .await?;
         f.synced().await?;
         assert_eq!(f.count(t.id, "subsidieaanvraag").await?, 51, "{b}");
         assert!(f.svc.verify_index(t.id).await?.is_clean(), "{b}");
@@ -534,17 +752,33 @@ async fn reindex_and_schema_change_rebuild_while_old_index_serves() -> Result<()
         let old = current.replacen(&format!("v{}-", loket_search::SCHEMA_VERSION), "v0-", 1);
         std::fs::rename(root.join(&current), root.join(&old))?;
         std::fs::write(root.join("CURRENT"), &old)?;
-        let svc = SearchService::open(db.store.clone(), dir.path(), SearchConfig::default()).await?;
+        let svc =
+            SearchService::open(db.store.clone(), dir.path(), SearchConfig::default()).await?;
         // the old index serves before and while it is rebuilt
-        assert_eq!(svc.search(t.id, &SearchRequest::new("subsidieaanvraag")).await?.total_messages, 51, "{b}");
+        assert_eq!(
+            svc.search(t.id, &SearchRequest::new("subsidieaanvraag"))
+                .await?
+                .total_messages,
+            51,
+            "{b}"
+        );
         let (stop, rx) = watch::channel(false);
         let h = svc.spawn_indexer(rx);
         let head = *db.store.outbox_watch().borrow();
         tokio::time::timeout(Duration::from_secs(60), svc.wait_indexed(head)).await??;
         let now = std::fs::read_to_string(root.join("CURRENT"))?;
-        assert!(now.starts_with(&format!("v{}-", loket_search::SCHEMA_VERSION)), "{b}: rebuilt: {now}");
+        assert!(
+            now.starts_with(&format!("v{}-", loket_search::SCHEMA_VERSION)),
+            "{b}: rebuilt: {now}"
+        );
         assert!(!root.join(&old).exists(), "{b}: old generation removed");
-        assert_eq!(svc.search(t.id, &SearchRequest::new("subsidieaanvraag")).await?.total_messages, 51, "{b}");
+        assert_eq!(
+            svc.search(t.id, &SearchRequest::new("subsidieaanvraag"))
+                .await?
+                .total_messages,
+            51,
+            "{b}"
+        );
         assert!(svc.verify_index(t.id).await?.is_clean(), "{b}");
         stop.send(true)?;
         h.await??;
@@ -556,21 +790,43 @@ async fn reindex_and_schema_change_rebuild_while_old_index_serves() -> Result<()
 async fn searches_are_recorded_in_the_audit_trail() -> Result<(), BoxErr> {
     let db = TestDb::sqlite().await?;
     let t = db.store.create_tenant("gemeente-a", "Gemeente A").await?;
-    db.store.ingest(t.id, msg(Channel::Sms, "+31600000001", None, "klacht over stankoverlast")).await?;
+    db.store
+        .ingest(
+            t.id,
+            msg(
+                Channel::Sms,
+                "+31600000001",
+                None,
+                "klacht over stankoverlast",
+            ),
+        )
+        .await?;
     let f = Fixture::new(db, SearchConfig::default()).await?;
     f.synced().await?;
     let who = loket_core::Principal {
         tenant: t.id,
         role: loket_core::Role::FoiOfficer,
-        actor: loket_core::Actor::User { id: "u1".into(), name: "Woo-coördinator".into() },
+        actor: loket_core::Actor::User {
+            id: "u1".into(),
+            name: "Woo-coördinator".into(),
+        },
     };
-    let p = f.svc.search_as(&who, &SearchRequest::new("stankoverlast")).await?;
-    assert_eq!(p.total_messages, 1);
-    let events = f
-        .db
-        .store
-        .audit_events(t.id, loket_store::audit::AuditQuery { action: Some("searched".into()), limit: 100, ..Default::default() })
+    let p = f
+        .svc
+        .search_as(&who, &SearchRequest::new("stankoverlast"))
         .await?;
+    assert_eq!(p.total_messages, 1);
+    let events =
+        f.db.store
+            .audit_events(
+                t.id,
+                loket_store::audit::AuditQuery {
+                    action: Some("searched".into()),
+                    limit: 100,
+                    ..Default::default()
+                },
+            )
+            .await?;
     let e = events.last().ok_or("no audit event")?;
     let detail: serde_json::Value = serde_json::from_str(&e.detail)?;
     assert_eq!(detail["query"], "stankoverlast");
