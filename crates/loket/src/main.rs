@@ -349,14 +349,54 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn verify_index(_store: &loket_store::Store, _settings: &Settings) -> Result<bool> {
-    bail!("the search index is not built into this binary yet (issue 8)")
+async fn verify_index(store: &loket_store::Store, settings: &Settings) -> Result<bool> {
+    let search = loket_server::open_search(store, settings).await?;
+    let mut ok = true;
+    for t in store.tenants().await? {
+        let diff = search.verify_index(t.id).await?;
+        println!(
+            "index {}: {} archived, {} indexed, {} missing, {} extra",
+            t.slug,
+            diff.archived,
+            diff.indexed,
+            diff.missing_in_index.len(),
+            diff.extra_in_index.len()
+        );
+        for id in diff.missing_in_index.iter().take(100) {
+            println!(
+                "FAULT: tenant {}: message {id} is archived but not in the index",
+                t.slug
+            );
+        }
+        for id in diff.extra_in_index.iter().take(100) {
+            println!(
+                "FAULT: tenant {}: the index holds {id}, which is not archived",
+                t.slug
+            );
+        }
+        ok &= diff.is_clean();
+    }
+    Ok(ok)
 }
 
 async fn reindex(
-    _store: &loket_store::Store,
-    _settings: &Settings,
-    _tenant: Option<String>,
+    store: &loket_store::Store,
+    settings: &Settings,
+    tenant: Option<String>,
 ) -> Result<()> {
-    bail!("the search index is not built into this binary yet (issue 8)")
+    let search = loket_server::open_search(store, settings).await?;
+    let tenants = match tenant {
+        Some(slug) => vec![
+            store
+                .tenant_by_slug(&slug)
+                .await?
+                .with_context(|| format!("tenant `{slug}` not found"))?,
+        ],
+        None => store.tenants().await?,
+    };
+    for t in tenants {
+        search.reindex(t.id).await?;
+        println!("reindexed {}", t.slug);
+    }
+    Ok(())
 }

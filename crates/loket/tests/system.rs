@@ -31,7 +31,10 @@ struct Server {
 
 fn loket(data: &std::path::Path, env: &[(String, String)]) -> Command {
     let mut c = Command::new(BIN);
-    c.env("LOKET_DATA_DIR", data).env("RUST_LOG", "warn");
+    // Port 0: several servers run at once, each with its own SMTP receiver.
+    c.env("LOKET_DATA_DIR", data)
+        .env("RUST_LOG", "warn")
+        .env("LOKET_SMTP__BIND", "127.0.0.1:0");
     for (k, v) in env {
         c.env(k, v);
     }

@@ -16,6 +16,10 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     #[serde(default)]
     pub webchat: loket_webchat::WebchatConfig,
+    #[serde(default)]
+    pub smtp: loket_mail::MailConfig,
+    #[serde(default)]
+    pub search: loket_search::SearchConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -28,6 +28,14 @@ pub struct AppState {
     pub settings: Settings,
     pub metrics: metrics::Metrics,
     pub bus: Arc<dyn LiveBus>,
+    /// `None` when the node runs without search (tests of other parts).
+    pub search: Option<loket_search::SearchService>,
+}
+
+/// Optional services `start_with` wires in; `run` starts them all.
+#[derive(Default)]
+pub struct Services {
+    pub search: Option<loket_search::SearchService>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +56,10 @@ pub enum ServerError {
     },
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("search: {0}")]
+    Search(#[from] loket_search::SearchError),
+    #[error("mail: {0}")]
+    Mail(#[from] loket_mail::MailError),
     #[error("metrics: {0}")]
     Metrics(#[from] prometheus::Error),
 }
@@ -148,6 +160,29 @@ pub fn start(
     settings: Settings,
     listener: TcpListener,
 ) -> Result<Running, ServerError> {
+    start_with(store, settings, listener, Services::default())
+}
+
+/// Opens the search service and starts its indexer (issue 8).
+pub async fn open_search(
+    store: &Store,
+    settings: &Settings,
+) -> Result<loket_search::SearchService, ServerError> {
+    Ok(loket_search::SearchService::open(
+        store.clone(),
+        &settings.data_dir,
+        settings.search.clone(),
+    )
+    .await?)
+}
+
+/// Like [`start`], with the optional services.
+pub fn start_with(
+    store: Store,
+    settings: Settings,
+    listener: TcpListener,
+    services: Services,
+) -> Result<Running, ServerError> {
     let addr = listener.local_addr()?;
     let bus: Arc<dyn LiveBus> = Arc::new(loket_store::live::BroadcastBus::new());
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
@@ -158,7 +193,18 @@ pub fn start(
     )];
     let webchat =
         loket_webchat::WebchatState::new(store.clone(), bus.clone(), settings.webchat.clone());
+    let mut tasks = tasks;
+    if let Some(search) = &services.search {
+        let search = search.clone();
+        let rx = shutdown_rx.clone();
+        tasks.push(tokio::spawn(async move {
+            if let Ok(Err(e)) = search.spawn_indexer(rx).await {
+                tracing::error!(error = %e, "the indexer stopped");
+            }
+        }));
+    }
     let state = web::Data::new(AppState {
+        search: services.search.clone(),
         store: store.clone(),
         metrics: metrics::Metrics::new()?,
         bus,
@@ -218,6 +264,11 @@ pub fn start(
                 web::post().to(routes::api::post_reply),
             )
             .route("/api/v1/imports", web::post().to(routes::api::post_import))
+            .route("/api/v1/search", web::get().to(routes::search::search))
+            .route(
+                "/api/v1/search/export",
+                web::get().to(routes::search::export),
+            )
             .configure(inbox::configure)
             .route("/api/{tail:.*}", web::route().to(routes::api::not_found))
             .configure(|c| loket_webchat::configure(c, webchat.clone()))
@@ -253,7 +304,17 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
         addr: settings.http.bind.clone(),
         source,
     })?;
-    let running = start(store, settings.clone(), listener)?;
+    let search = open_search(&store, &settings).await?;
+    let running = start_with(
+        store.clone(),
+        settings.clone(),
+        listener,
+        Services {
+            search: Some(search),
+        },
+    )?;
+    let mail =
+        loket_mail::spawn(store, settings.smtp.clone(), running.shutdown.subscribe()).await?;
     let base = if settings.http.public_url.is_empty() {
         format!("http://{}", running.addr)
     } else {
@@ -274,7 +335,11 @@ pub async fn run(settings: Settings) -> Result<(), ServerError> {
             settings.data_dir.join("demo-admin-token").display()
         );
     }
+    if let Some(a) = mail.smtp_local_addr() {
+        println!("  SMTP receiver:              {a}");
+    }
     running.wait().await?;
+    mail.join().await;
     tracing::info!("loket stopped");
     Ok(())
 }

@@ -381,7 +381,7 @@ pub async fn post_import(
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(title = "loket API", version = "1.0.0", description = "Message gateway for Dutch municipalities.", license(name = "EUPL-1.2")),
-    paths(post_message, get_message, get_conversation, post_reply, post_import),
+    paths(post_message, get_message, get_conversation, post_reply, post_import, crate::routes::search::search, crate::routes::search::export),
     components(schemas(Problem, NewMessageBody, AddressBody, MessageView, ConversationView, ReplyBody, ImportResult)),
     modifiers(&BearerAuth)
 )]
