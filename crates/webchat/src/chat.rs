@@ -1,13 +1,13 @@
 //! Transport-independent chat operations shared by the socket and the fallback routes.
 
-use crate::config::{TenantChatConfig, WebchatConfig};
+use crate::config::{TenantChatConfig, TenantChatOverride, WebchatConfig};
 use crate::presence::{self, ClerkPresence};
 use crate::protocol::{self, ChatMessage, Limits, MessageEvent, Refusal, RefusalCode, ServerFrame};
 use crate::ratelimit::{Buckets, ConnectionCounter, ConnectionSlot, PrefixHasher, PrefixKey};
 use crate::router::Router;
 use loket_core::{
     Address, Channel, ConversationHint, ConversationId, DeliveryStatus, Direction, Inbound,
-    LiveBus, MessageId, NewAttachment, Tenant,
+    LiveBus, MessageId, NewAttachment, Tenant, TenantId,
 };
 use loket_store::{Store, StoreError};
 use sha2::{Digest, Sha256};
@@ -59,6 +59,8 @@ struct Inner {
     connections: Arc<ConnectionCounter>,
     router: Router,
     tenants: Mutex<HashMap<String, (Tenant, Instant)>>,
+    /// Per-tenant overrides from the database, with the time they were read.
+    db_overrides: Mutex<Option<(Instant, Arc<HashMap<TenantId, TenantChatOverride>>)>>,
 }
 
 /// How long a tenant looked up by slug is cached.
@@ -77,6 +79,7 @@ impl WebchatState {
                 connections: Arc::new(ConnectionCounter::new(rate.prefix_max_connections)),
                 router: Router::new(bus),
                 tenants: Mutex::new(HashMap::new()),
+                db_overrides: Mutex::new(None),
                 cfg,
             }),
         }
@@ -145,8 +148,56 @@ impl WebchatState {
         Ok(t)
     }
 
-    pub(crate) fn tenant_config(&self, tenant: &Tenant) -> TenantChatConfig {
-        self.inner.cfg.tenant(&tenant.slug)
+    /// The tenant's effective chat settings: config defaults, the config file's
+    /// override for its slug, then its `webchat` channel settings from the database.
+    pub(crate) async fn tenant_config(&self, tenant: &Tenant) -> TenantChatConfig {
+        let mut cfg = self.inner.cfg.tenant(&tenant.slug);
+        if let Some(o) = self.db_overrides().await.get(&tenant.id) {
+            o.apply_to(&mut cfg);
+        }
+        cfg
+    }
+
+    async fn db_overrides(&self) -> Arc<HashMap<TenantId, TenantChatOverride>> {
+        {
+            let cached = self
+                .inner
+                .db_overrides
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if let Some((at, map)) = cached.as_ref()
+                && at.elapsed() < TENANT_CACHE
+            {
+                return map.clone();
+            }
+        }
+        let map = match self.inner.store.channel_settings(Channel::Webchat).await {
+            Ok(rows) => {
+                let mut per: HashMap<TenantId, Vec<(String, serde_json::Value)>> = HashMap::new();
+                for (t, k, v) in rows {
+                    per.entry(t).or_default().push((k, v));
+                }
+                per.into_iter()
+                    .map(|(t, kv)| {
+                        let o = TenantChatOverride::from_settings(
+                            kv.iter().map(|(k, v)| (k.as_str(), v)),
+                        );
+                        (t, o)
+                    })
+                    .collect()
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "webchat: cannot read tenant settings");
+                HashMap::new()
+            }
+        };
+        let map = Arc::new(map);
+        *self
+            .inner
+            .db_overrides
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((Instant::now(), map.clone()));
+        map
     }
 
     pub(crate) fn online(&self, tenant: &Tenant, tcfg: &TenantChatConfig) -> bool {

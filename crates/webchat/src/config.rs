@@ -52,31 +52,12 @@ impl Default for WebchatConfig {
 }
 
 impl WebchatConfig {
-    /// The effective settings of one tenant.
+    /// The effective settings of one tenant from this file: `defaults` with the
+    /// `tenants.<slug>` override on top.
     pub fn tenant(&self, slug: &str) -> TenantChatConfig {
         let mut cfg = self.defaults.clone();
         if let Some(o) = self.tenants.get(slug) {
-            if let Some(v) = &o.notice_nl {
-                cfg.notice_nl = v.clone();
-            }
-            if let Some(v) = &o.notice_en {
-                cfg.notice_en = v.clone();
-            }
-            if let Some(v) = &o.offline_nl {
-                cfg.offline_nl = v.clone();
-            }
-            if let Some(v) = &o.offline_en {
-                cfg.offline_en = v.clone();
-            }
-            if let Some(v) = &o.privacy_url {
-                cfg.privacy_url = v.clone();
-            }
-            if let Some(v) = o.online_rule {
-                cfg.online_rule = v;
-            }
-            if let Some(v) = &o.office_hours {
-                cfg.office_hours = v.clone();
-            }
+            o.apply_to(&mut cfg);
         }
         cfg
     }
@@ -193,7 +174,11 @@ impl Default for TenantChatConfig {
     }
 }
 
-/// Per-tenant overrides: every field optional.
+/// Per-tenant overrides: every field optional. They come from the config file
+/// (`[webchat.tenants.<slug>]`) and, on top of that, from the tenant's `webchat` channel
+/// settings in the database (`Store::set_channel_setting(tenant, Channel::Webchat, key,
+/// value)` with a key named like a field below), so an admin can change them without a
+/// restart (read again every 30 s).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantChatOverride {
@@ -204,6 +189,69 @@ pub struct TenantChatOverride {
     pub privacy_url: Option<String>,
     pub online_rule: Option<OnlineRule>,
     pub office_hours: Option<OfficeHours>,
+}
+
+impl TenantChatOverride {
+    /// The setting keys a tenant may store for the `webchat` channel.
+    pub const KEYS: [&'static str; 7] = [
+        "notice_nl",
+        "notice_en",
+        "offline_nl",
+        "offline_en",
+        "privacy_url",
+        "online_rule",
+        "office_hours",
+    ];
+
+    /// Builds an override from stored `(key, value)` settings; unknown keys and values
+    /// that do not parse are skipped (and logged), never fatal.
+    pub fn from_settings<'a>(
+        settings: impl IntoIterator<Item = (&'a str, &'a serde_json::Value)>,
+    ) -> Self {
+        let mut out = Self::default();
+        for (key, value) in settings {
+            if !Self::KEYS.contains(&key) {
+                continue;
+            }
+            let one = serde_json::json!({ key: value });
+            match serde_json::from_value::<TenantChatOverride>(one) {
+                Ok(o) => o.apply_over(&mut out),
+                Err(e) => tracing::warn!(key, error = %e, "webchat: ignoring a bad tenant setting"),
+            }
+        }
+        out
+    }
+
+    fn apply_over(self, other: &mut TenantChatOverride) {
+        macro_rules! take {
+            ($($f:ident),*) => { $( if self.$f.is_some() { other.$f = self.$f; } )* };
+        }
+        take!(
+            notice_nl,
+            notice_en,
+            offline_nl,
+            offline_en,
+            privacy_url,
+            online_rule,
+            office_hours
+        );
+    }
+
+    /// Applies the fields that are set.
+    pub fn apply_to(&self, cfg: &mut TenantChatConfig) {
+        macro_rules! set {
+            ($($f:ident),*) => { $( if let Some(v) = &self.$f { cfg.$f = v.clone(); } )* };
+        }
+        set!(
+            notice_nl,
+            notice_en,
+            offline_nl,
+            offline_en,
+            privacy_url,
+            online_rule,
+            office_hours
+        );
+    }
 }
 
 #[cfg(test)]
@@ -225,5 +273,23 @@ mod tests {
         assert_eq!(t.notice_nl, "Hallo");
         assert_eq!(t.notice_en, TenantChatConfig::default().notice_en);
         assert_eq!(cfg.tenant("other").online_rule, OnlineRule::OfficeHours);
+    }
+
+    #[test]
+    fn database_settings_become_an_override() {
+        let notice = serde_json::json!("Eigen tekst");
+        let rule = serde_json::json!("never");
+        let bad = serde_json::json!(42);
+        let o = TenantChatOverride::from_settings([
+            ("notice_nl", &notice),
+            ("online_rule", &rule),
+            ("privacy_url", &bad),
+            ("unknown", &notice),
+        ]);
+        let mut cfg = TenantChatConfig::default();
+        o.apply_to(&mut cfg);
+        assert_eq!(cfg.notice_nl, "Eigen tekst");
+        assert_eq!(cfg.online_rule, OnlineRule::Never);
+        assert_eq!(cfg.privacy_url, "");
     }
 }

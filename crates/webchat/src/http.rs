@@ -121,7 +121,7 @@ pub(crate) async fn info(
         Ok(t) => t,
         Err(r) => return problem(&r),
     };
-    let tcfg = state.tenant_config(&tenant);
+    let tcfg = state.tenant_config(&tenant).await;
     let online = state.online(&tenant, &tcfg);
     let body = serde_json::json!({
         "tenant": { "slug": tenant.slug, "name": tenant.name },
@@ -211,7 +211,7 @@ pub(crate) async fn history(
         Ok(x) => x,
         Err(r) => return problem(&r),
     };
-    let tcfg = state.tenant_config(&tenant);
+    let tcfg = state.tenant_config(&tenant).await;
     let online = state.online(&tenant, &tcfg);
     match state.welcome(&tenant, &session, online).await {
         Ok((frame, _, _)) => json(StatusCode::OK, &frame),
@@ -301,7 +301,7 @@ pub(crate) async fn events(
         ));
     };
     let state = state.get_ref().clone();
-    let tcfg = state.tenant_config(&tenant);
+    let tcfg = state.tenant_config(&tenant).await;
     let (ev_tx, mut ev_rx) = mpsc::unbounded_channel::<LiveEvent>();
     let known = match state
         .store()

@@ -103,7 +103,7 @@ impl Conn {
 
     async fn run(mut self, mut stream: actix_ws::AggregatedMessageStream) {
         let cfg = self.state.config().clone();
-        let tcfg = self.state.tenant_config(&self.tenant);
+        let tcfg = self.state.tenant_config(&self.tenant).await;
         let idle = Duration::from_secs(cfg.idle_timeout_secs.max(5));
         let resync = Duration::from_secs(cfg.resync_secs);
         let mut presence = self.state.presence().watch();

@@ -521,3 +521,47 @@ async fn rest_fallback_needs_a_session_and_streams_events() {
     assert!(seen.contains("event: message"), "{seen}");
     assert!(seen.contains("Antwoord over SSE"), "{seen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenant_notice_and_rule_come_from_the_database_settings() {
+    let env = Env::new(WebchatConfig::default()).await;
+    let store = &env.db.store;
+    let t = env.tenant.id;
+    let ch = loket_core::Channel::Webchat;
+    store
+        .set_channel_setting(
+            t,
+            ch,
+            "notice_nl",
+            json!("Berichten worden bewaard (gemeente Test)."),
+        )
+        .await
+        .unwrap();
+    store
+        .set_channel_setting(
+            t,
+            ch,
+            "privacy_url",
+            json!("https://www.gemeente.example/privacy"),
+        )
+        .await
+        .unwrap();
+    store
+        .set_channel_setting(t, ch, "online_rule", json!("never"))
+        .await
+        .unwrap();
+    let info: serde_json::Value = reqwest::get(env.url("/webchat/v1/info?tenant=gemeente"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        info["notice"]["nl"],
+        "Berichten worden bewaard (gemeente Test)."
+    );
+    assert_eq!(info["privacy_url"], "https://www.gemeente.example/privacy");
+    assert_eq!(info["online"], false);
+    // The English notice keeps the default.
+    assert!(info["notice"]["en"].as_str().unwrap().contains("Woo"));
+}
