@@ -60,10 +60,13 @@ struct Inner {
     router: Router,
     tenants: Mutex<HashMap<String, (Tenant, Instant)>>,
     /// Per-tenant overrides from the database, with the time they were read.
-    db_overrides: Mutex<Option<(Instant, Arc<HashMap<TenantId, TenantChatOverride>>)>>,
+    db_overrides: Mutex<Option<(Instant, Overrides)>>,
 }
 
-/// How long a tenant looked up by slug is cached.
+/// Per-tenant overrides read from the database.
+type Overrides = Arc<HashMap<TenantId, TenantChatOverride>>;
+
+/// How long a tenant looked up by slug (and the tenants' settings) is cached.
 const TENANT_CACHE: Duration = Duration::from_secs(30);
 
 impl WebchatState {
@@ -158,7 +161,7 @@ impl WebchatState {
         cfg
     }
 
-    async fn db_overrides(&self) -> Arc<HashMap<TenantId, TenantChatOverride>> {
+    async fn db_overrides(&self) -> Overrides {
         {
             let cached = self
                 .inner
