@@ -600,6 +600,7 @@ async fn assign_status_labels_and_filters() {
         assert_eq!(items[0]["id"], c.to_string());
         assert_eq!(items[0]["labels"], json!(["paspoort"]));
         assert_eq!(items[0]["assignee_name"], "kees");
+        assert!(items[0]["last_text"].as_str().is_some_and(|t| t.ends_with("Mijn paspoort is verlopen.")));
     }
     let none: Value = list("assignee=none")
         .await

@@ -10,7 +10,7 @@ use crate::audit;
 use crate::ingest::append_outbox;
 use crate::models::{ConversationRow, parse, ts, utc};
 use crate::queries::OutboxKind;
-use crate::schema::{contacts, conversations, messages, tenants};
+use crate::schema::{contacts, conversations, tenants};
 use crate::{Result, Store, StoreError};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -292,6 +292,65 @@ pub fn valid_label(label: &str) -> Option<String> {
     } else {
         Some(l.to_owned())
     }
+}
+
+#[derive(diesel::QueryableByName)]
+struct NewestMessage {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    conversation_id: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    body_text: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    direction: String,
+}
+
+/// The newest message (text, direction) of each conversation of a list page, in one
+/// round trip (a window function; both SQLite ≥ 3.25 and PostgreSQL have it).
+fn newest_messages(
+    c: &mut crate::conn::AnyConnection,
+    tenant: &str,
+    ids: &[String],
+) -> Result<HashMap<String, (String, String)>> {
+    use crate::conn::AnyConnection;
+    use diesel::sql_types::Text;
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let pg = matches!(c, AnyConnection::Postgresql(_));
+    let ph = |i: usize| if pg { format!("${i}") } else { "?".to_owned() };
+    let list: Vec<String> = (0..ids.len()).map(|i| ph(i + 2)).collect();
+    let sql = format!(
+        "SELECT conversation_id, body_text, direction FROM (SELECT conversation_id, body_text, \
+         direction, ROW_NUMBER() OVER (PARTITION BY conversation_id ORDER BY received_at DESC, \
+         id DESC) AS rn FROM messages WHERE tenant_id = {} AND conversation_id IN ({})) t \
+         WHERE rn = 1",
+        ph(1),
+        list.join(",")
+    );
+    let rows: Vec<NewestMessage> = match c {
+        AnyConnection::Sqlite(c) => {
+            let mut q = diesel::sql_query(sql)
+                .into_boxed::<diesel::sqlite::Sqlite>()
+                .bind::<Text, _>(tenant.to_owned());
+            for id in ids {
+                q = q.bind::<Text, _>(id.clone());
+            }
+            q.load(c)?
+        }
+        AnyConnection::Postgresql(c) => {
+            let mut q = diesel::sql_query(sql)
+                .into_boxed::<diesel::pg::Pg>()
+                .bind::<Text, _>(tenant.to_owned());
+            for id in ids {
+                q = q.bind::<Text, _>(id.clone());
+            }
+            q.load(c)?
+        }
+    };
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.conversation_id, (r.body_text, r.direction)))
+        .collect())
 }
 
 impl Store {
@@ -969,15 +1028,10 @@ impl Store {
                 .load::<(String, String)>(c)?
                 .into_iter()
                 .collect();
+            let mut last_messages = newest_messages(c, &tid, &ids)?;
             let mut out = Vec::with_capacity(rows.len());
             for (r, address, name) in rows {
-                let last: Option<(String, String)> = messages::table
-                    .filter(messages::tenant_id.eq(&tid))
-                    .filter(messages::conversation_id.eq(&r.id))
-                    .order((messages::received_at.desc(), messages::id.desc()))
-                    .select((messages::body_text, messages::direction))
-                    .first(c)
-                    .optional()?;
+                let last = last_messages.remove(&r.id);
                 let unread = viewer.is_some()
                     && reads
                         .get(&r.id)
