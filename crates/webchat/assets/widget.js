@@ -520,7 +520,7 @@
       }
     } else if (f.type === 'refused') {
       var r = f.id && find(f.id, null);
-      var text = explain(f);
+      var text = explain(f, r);
       if (r && f.code === 'unavailable') {
         // Not stored; retried automatically after a pause.
         setTimeout(function () { if (r.status === 'sending') transmit(r); }, 3000);
@@ -540,11 +540,11 @@
       renderPresence();
     }
   }
-  function explain(f) {
+  function explain(f, m) {
     var e = T.errors[f.code];
     if (typeof e === 'function') {
       if (f.code === 'too_large') return e(fmtBytes(limits.max_attachment_bytes));
-      return e('?', limits.max_text_chars);
+      return e(m ? chars(m.text) : '?', limits.max_text_chars);
     }
     return e || T.errors.generic;
   }
