@@ -1,6 +1,7 @@
 //! The inbox's security properties against a running server: tenant isolation, internal
 //! notes never reach the citizen, the read audit, login without user enumeration and
 //! with lock-out, CSRF on forms, escaping and the Content-Security-Policy, logout.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod inbox_common;
 
@@ -600,7 +601,11 @@ async fn assign_status_labels_and_filters() {
         assert_eq!(items[0]["id"], c.to_string());
         assert_eq!(items[0]["labels"], json!(["paspoort"]));
         assert_eq!(items[0]["assignee_name"], "kees");
-        assert!(items[0]["last_text"].as_str().is_some_and(|t| t.ends_with("Mijn paspoort is verlopen.")));
+        assert!(
+            items[0]["last_text"]
+                .as_str()
+                .is_some_and(|t| t.ends_with("Mijn paspoort is verlopen."))
+        );
     }
     let none: Value = list("assignee=none")
         .await

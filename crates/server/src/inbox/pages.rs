@@ -552,8 +552,10 @@ pub async fn list(
         c7 = t.col_labels,
         src = esc(&partial_src),
     );
-    if items.len() as i64 == limit {
-        if let Some(last) = items.last() {
+    if items.len() as i64 == limit
+        && let Some(last) = items.last()
+    {
+        {
             let sep = if qs.is_empty() { "" } else { "&" };
             let _ = write!(
                 body,
@@ -1363,8 +1365,10 @@ pub async fn audit(
         );
     }
     body.push_str("</tbody></table>");
-    if events.len() == 200 {
-        if let Some(last) = events.last() {
+    if events.len() == 200
+        && let Some(last) = events.last()
+    {
+        {
             let _ = write!(
                 body,
                 "<p><a href=\"/inbox/audit?action={}&amp;actor={}&amp;subject={}&amp;after={}\" rel=\"next\">{}</a></p>",

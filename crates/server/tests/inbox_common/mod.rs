@@ -1,6 +1,6 @@
 //! Shared set-up of the inbox tests: a running server with two tenants, a person of
 //! every role in tenant A, a clerk in tenant B, sessions and conversations.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use loket_core::*;
 use loket_server::{Running, Settings, start};
