@@ -53,6 +53,7 @@ export class TestServer {
         LOKET_SMTP__BIND: `127.0.0.1:${this.smtpPort}`,
         LOKET_DATA_DIR: this.dir,
         LOKET_WEBCHAT__DEFAULTS__ONLINE_RULE: this.onlineRule,
+        LOKET_HTTP__SHUTDOWN_TIMEOUT_SECS: '2',
       });
     } else {
       bin = serverBin; args = [];
