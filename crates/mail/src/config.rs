@@ -72,6 +72,9 @@ pub struct RelayConfig {
     pub username: Option<String>,
     /// File holding the password (secrets never live in the config file).
     pub password_file: Option<PathBuf>,
+    /// Extra trusted root certificate(s) for the relay (PEM), e.g. the municipality's
+    /// own CA; the system roots are trusted too.
+    pub tls_ca_file: Option<PathBuf>,
     /// Seconds before a send attempt is abandoned.
     pub timeout_secs: u64,
     /// Attempts before a temporary failure becomes permanent.
@@ -88,6 +91,7 @@ impl Default for RelayConfig {
             tls: TlsMode::Starttls,
             username: None,
             password_file: None,
+            tls_ca_file: None,
             timeout_secs: 60,
             max_attempts: 8,
             retry_base_secs: 30,

@@ -15,6 +15,7 @@ use crate::thread;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use loket_core::{Channel, DeliveryStatus, Direction, Message, MessageFlag, MessageId, TenantId};
@@ -31,13 +32,22 @@ pub const CURSOR: &str = "mail-sender";
 type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 pub(crate) fn build_transport(relay: &RelayConfig, hostname: &str) -> Result<Transport, MailError> {
-    let builder = match relay.tls {
-        TlsMode::None => Transport::builder_dangerous(relay.host.clone()),
-        TlsMode::Starttls => Transport::starttls_relay(&relay.host)
-            .map_err(|e| MailError::Outbound(e.to_string()))?,
-        TlsMode::Implicit => {
-            Transport::relay(&relay.host).map_err(|e| MailError::Outbound(e.to_string()))?
+    let tls_parameters = || -> Result<TlsParameters, MailError> {
+        let err = |e: lettre::transport::smtp::Error| MailError::Tls(e.to_string());
+        let mut b = TlsParameters::builder(relay.host.clone());
+        if let Some(ca) = &relay.tls_ca_file {
+            let pem = std::fs::read(ca).map_err(|e| {
+                MailError::Config(format!("relay tls_ca_file {}: {e}", ca.display()))
+            })?;
+            b = b.add_root_certificate(Certificate::from_pem(&pem).map_err(err)?);
         }
+        b.build_rustls().map_err(err)
+    };
+    let builder = Transport::builder_dangerous(relay.host.clone());
+    let builder = match relay.tls {
+        TlsMode::None => builder,
+        TlsMode::Starttls => builder.tls(Tls::Required(tls_parameters()?)),
+        TlsMode::Implicit => builder.tls(Tls::Wrapper(tls_parameters()?)),
     };
     let mut builder = builder
         .port(relay.port)

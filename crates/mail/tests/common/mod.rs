@@ -272,10 +272,25 @@ pub struct Relay {
 
 impl Relay {
     pub fn start() -> Relay {
+        Self::start_args(&[])
+    }
+
+    /// A relay that requires STARTTLS (with `cert`/`key`) and AUTH as `user`/`password`.
+    pub fn start_secure(cert: &Path, key: &Path, user: &str, password: &str) -> Relay {
+        Self::start_args(&[
+            cert.display().to_string(),
+            key.display().to_string(),
+            user.to_owned(),
+            password.to_owned(),
+        ])
+    }
+
+    fn start_args(extra: &[String]) -> Relay {
         let dir = tempfile::tempdir().expect("tmp");
         let mut child = Command::new(python())
             .arg(support("relay.py"))
             .arg(dir.path())
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -319,6 +334,74 @@ impl Drop for Relay {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A test CA and a server certificate for 127.0.0.1 it signed (openssl CLI):
+/// (dir, ca.pem, cert.pem, key.pem).
+pub fn test_certificates() -> (tempfile::TempDir, PathBuf, PathBuf, PathBuf) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let d = dir.path();
+    let run = |args: &[&str]| {
+        let st = Command::new("openssl")
+            .args(args)
+            .current_dir(d)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("openssl");
+        assert!(st.success(), "openssl {args:?}");
+    };
+    run(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=loket test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    ]);
+    run(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=127.0.0.1",
+        "-keyout",
+        "key.pem",
+        "-out",
+        "req.csr",
+    ]);
+    std::fs::write(
+        d.join("ext.cnf"),
+        "subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n",
+    )
+    .expect("ext");
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "req.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "cert.pem",
+    ]);
+    let (ca, cert, key) = (d.join("ca.pem"), d.join("cert.pem"), d.join("key.pem"));
+    (dir, ca, cert, key)
 }
 
 fn free_port() -> u16 {

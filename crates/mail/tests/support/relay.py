@@ -1,13 +1,17 @@
 """Outbound relay for loket-mail tests: aiosmtpd on 127.0.0.1, one file per message.
 
-Usage: relay.py OUTDIR  -> prints "PORT <n>" once listening. Each message is written as
+Usage: relay.py OUTDIR [CERT KEY USER PASSWORD] -> prints "PORT <n>" once listening.
+With CERT/KEY/USER/PASSWORD the relay requires STARTTLS and AUTH (PLAIN/LOGIN). Each message is written as
 OUTDIR/<n>.eml (the DATA content exactly as received, after dot-unstuffing) and
 OUTDIR/<n>.json (envelope). A recipient starting with "fail-perm" gets 550, one starting
 with "fail-temp" gets 451.
 """
 import asyncio, json, os, socket, sys
 
+import ssl
+
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Handler:
@@ -47,7 +51,19 @@ def main():
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
     port = free_port()
-    ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port, decode_data=False)
+    kw = {}
+    if len(sys.argv) >= 6:
+        cert, key, user, password = sys.argv[2:6]
+        ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ctx.load_cert_chain(cert, key)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+            return AuthResult(success=ok)
+
+        kw = dict(tls_context=ctx, require_starttls=True, auth_required=True,
+                  auth_require_tls=True, authenticator=authenticator)
+    ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port, decode_data=False, **kw)
     ctl.start()
     print("PORT %d" % port, flush=True)
     try:
