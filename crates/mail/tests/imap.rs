@@ -92,3 +92,32 @@ async fn imap_appended_mail_appears_dovecot_restart_nothing_lost_or_duplicated_s
 async fn imap_appended_mail_appears_dovecot_restart_nothing_lost_or_duplicated_postgres() {
     imap_restart(Db::Postgres).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_polls_without_idle_and_deletes_when_configured() {
+    let dovecot = Dovecot::start_without_idle();
+    let m = Mail::start(Db::Sqlite, None).await;
+    let mut setting = dovecot.mailbox_setting();
+    setting["after"] = serde_json::json!("delete");
+    setting["poll_secs"] = serde_json::json!(1);
+    m.store
+        .set_channel_setting(
+            m.tenant.id,
+            Channel::Email,
+            "imap_mailboxes",
+            serde_json::json!([setting]),
+        )
+        .await
+        .unwrap();
+    dovecot.append(&mail(1));
+    wait_count(&m, 1).await;
+    dovecot.append(&mail(2));
+    dovecot.append(&mail(3));
+    wait_count(&m, 3).await;
+    let dovecot_ref = &dovecot;
+    wait_until("mailbox emptied", Duration::from_secs(20), || async move {
+        dovecot_ref.count() == 0
+    })
+    .await;
+    assert_eq!(m.messages().await.len(), 3);
+}

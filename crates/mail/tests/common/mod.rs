@@ -420,6 +420,15 @@ pub struct Dovecot {
 
 impl Dovecot {
     pub fn start() -> Dovecot {
+        Self::start_with("")
+    }
+
+    /// A Dovecot that does not offer IDLE (the poller falls back to interval polling).
+    pub fn start_without_idle() -> Dovecot {
+        Self::start_with("imap_capability = IMAP4rev1 SASL-IR LITERAL+ UIDPLUS MOVE\n")
+    }
+
+    fn start_with(extra: &str) -> Dovecot {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::Builder::new()
             .prefix("loket-dovecot")
@@ -475,7 +484,7 @@ service pop3-login {{
     port = 0
   }}
 }}
-"#,
+{extra}"#,
             d = d.display()
         );
         std::fs::write(d.join("dovecot.conf"), conf).expect("conf");
@@ -568,12 +577,21 @@ service pop3-login {{
 }
 
 impl Dovecot {
+    /// Number of messages in INBOX.
+    pub fn count(&self) -> usize {
+        self.search("ALL")
+    }
+
     /// Number of messages without the Seen flag in INBOX.
     pub fn unseen(&self) -> usize {
+        self.search("UNSEEN")
+    }
+
+    fn search(&self, what: &str) -> usize {
         let script = format!(
             "import imaplib\nm=imaplib.IMAP4('127.0.0.1',{})\nm.login('{}','{}')\nm.select('INBOX')\n\
-             t,d=m.search(None,'UNSEEN')\nprint(len(d[0].split()))\nm.logout()\n",
-            self.port, self.user, self.password
+             t,d=m.search(None,'{}')\nprint(len(d[0].split()))\nm.logout()\n",
+            self.port, self.user, self.password, what
         );
         let out = Command::new(python())
             .arg("-c")
