@@ -11,6 +11,9 @@ command -v swaks >/dev/null 2>&1 || need_apt+=(swaks)
 [ -x /usr/bin/python3 ] || need_apt+=(python3)
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need_apt+=(python3-aiosmtpd)
 [ -d /usr/lib/python3.11/test/test_email/data ] || need_apt+=(libpython3.11-testsuite)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)        # test certificates
+command -v psql >/dev/null 2>&1 || need_apt+=(postgresql-client) # lock-holder in a test
+command -v kill >/dev/null 2>&1 || need_apt+=(procps)
 
 if [ "${#need_apt[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
