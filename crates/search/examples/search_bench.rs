@@ -82,7 +82,11 @@ fn run(
                             Ok((n, _, _)) => th += n,
                             Err(_) => e += 1,
                         }
-                        l.push(t.elapsed().as_secs_f64() * 1e3);
+                        let ms = t.elapsed().as_secs_f64() * 1e3;
+                        if std::env::var_os("BENCH_DUMP").is_some() && ms > 20.0 {
+                            eprintln!("{ms:8.1} ms  {q}");
+                        }
+                        l.push(ms);
                     }
                     (l, e, th)
                 })

@@ -141,11 +141,22 @@ impl SegmentCollector for PageSegment {
         if self.limit == 0 {
             return;
         }
-        let id = join_u128(self.id_hi.get_val(doc), self.id_lo.get_val(doc));
         let primary = match self.sort {
             Sort::Relevance => score_key(score),
             _ => self.time.get_val(doc),
         };
+        // Most documents cannot enter a full page: decide on the primary key alone
+        // before reading the id columns.
+        if self.limit != usize::MAX
+            && self.heap.len() >= self.limit
+            && let Some(min) = self.heap.peek()
+        {
+            let p = normalize(self.sort, primary, 0).0;
+            if p < min.0.0.0 {
+                return;
+            }
+        }
+        let id = join_u128(self.id_hi.get_val(doc), self.id_lo.get_val(doc));
         let key = normalize(self.sort, primary, id);
         if let Some(after) = self.after
             && key >= after
