@@ -662,3 +662,121 @@ async fn assign_status_labels_and_filters() {
         .expect("audit");
     assert_eq!(changes.len(), 3);
 }
+
+/// A session past its lifetime no longer authenticates.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_sessions_are_refused() {
+    let app = spawn(TestDb::sqlite().await.expect("sqlite")).await;
+    let policy = loket_store::accounts::LoginPolicy {
+        session_ttl: chrono::Duration::seconds(-1),
+        ..Default::default()
+    };
+    let s = app
+        .db
+        .store
+        .login("amersfoort", "kees", PASSWORD, policy)
+        .await
+        .expect("login")
+        .expect("accepted");
+    assert!(
+        app.db
+            .store
+            .session(&s.secret)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    let resp = app
+        .http
+        .get(format!("{}/inbox", app.base))
+        .header("Cookie", format!("loket_session={}", s.secret))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 303);
+    assert_eq!(resp.headers()["location"], "/inbox/login");
+}
+
+/// Dutch by default, English by Accept-Language or the language switch.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dutch_default_english_available() {
+    let app = spawn(TestDb::sqlite().await.expect("sqlite")).await;
+    let get = |lang: Option<&'static str>, cookie: Option<&'static str>| {
+        let mut r = app.http.get(format!("{}/inbox/login", app.base));
+        if let Some(l) = lang {
+            r = r.header("Accept-Language", l);
+        }
+        if let Some(c) = cookie {
+            r = r.header("Cookie", c);
+        }
+        r.send()
+    };
+    let nl = get(None, None).await.expect("s").text().await.expect("b");
+    assert!(nl.contains("<html lang=\"nl\"") && nl.contains("Inloggen bij loket"));
+    let en = get(Some("en-GB,en;q=0.9"), None)
+        .await
+        .expect("s")
+        .text()
+        .await
+        .expect("b");
+    assert!(en.contains("<html lang=\"en\"") && en.contains("Log in to loket"));
+    let switched = app
+        .http
+        .get(format!("{}/inbox/lang/en?back=/inbox/login", app.base))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(switched.status().as_u16(), 303);
+    assert!(
+        switched.headers()["set-cookie"]
+            .to_str()
+            .expect("h")
+            .starts_with("loket_lang=en")
+    );
+    let en = get(Some("nl"), Some("loket_lang=en"))
+        .await
+        .expect("s")
+        .text()
+        .await
+        .expect("b");
+    assert!(en.contains("Log in to loket"));
+    // The switch never redirects off-site.
+    let evil = app
+        .http
+        .get(format!("{}/inbox/lang/en?back=//evil.example/", app.base))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(evil.headers()["location"], "/inbox");
+}
+
+/// The OpenAPI document describes the inbox's API.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_describes_the_inbox_api() {
+    let app = spawn(TestDb::sqlite().await.expect("sqlite")).await;
+    let doc: Value = app
+        .http
+        .get(format!("{}/api/v1/openapi.json", app.base))
+        .send()
+        .await
+        .expect("s")
+        .json()
+        .await
+        .expect("json");
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/conversations/{id}",
+        "/api/v1/conversations/{id}/replies",
+        "/api/v1/conversations/{id}/notes",
+        "/api/v1/conversations/{id}/assignee",
+        "/api/v1/conversations/{id}/status",
+        "/api/v1/conversations/{id}/labels",
+        "/api/v1/conversations/{id}/labels/{label}",
+        "/api/v1/messages/{id}/attachments/{ordinal}",
+        "/api/v1/audit-events",
+        "/api/v1/users",
+        "/api/v1/tone-check",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "missing {path}");
+    }
+}
