@@ -55,11 +55,24 @@ async fn smtp_250_only_after_commit_postgres() {
     let mut locker = std::process::Command::new("psql")
         .arg(&url)
         .args(["-v", "ON_ERROR_STOP=1", "-c"])
-        .arg("BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;")
+        .arg("BEGIN; LOCK TABLE messages IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(3); COMMIT;")
         .stdout(std::process::Stdio::null())
         .spawn()
         .expect("psql");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Wait until the lock is really held.
+    let start = Instant::now();
+    loop {
+        let out = std::process::Command::new("psql")
+            .arg(&url)
+            .args(["-tAc", "SELECT count(*) FROM pg_locks WHERE relation = 'messages'::regclass AND mode = 'AccessExclusiveLock' AND granted"])
+            .output()
+            .expect("psql");
+        if String::from_utf8_lossy(&out.stdout).trim() == "1" {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "lock not taken");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut c = Raw::connect(m.addr).await;
     c.begin("jan@burger.example", &[INFO]).await;
     let started = Instant::now();
