@@ -375,3 +375,59 @@ async fn smtp_starttls_with_configured_certificate() {
     assert_eq!(msgs.len(), 1);
     assert_eq!(m.raw(msgs[0].id).await, SIMPLE);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smtp_attachments_and_inline_images_stored_content_addressed() {
+    let m = Mail::start(Db::Sqlite, None).await;
+    let raw = b"From: jan@burger.example\r\nTo: info@gemeente.example\r\nSubject: foto en brief\r\n\
+MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=m\r\n\r\n--m\r\n\
+Content-Type: multipart/related; boundary=r\r\n\r\n--r\r\nContent-Type: text/html; charset=iso-8859-1\r\n\
+Content-Transfer-Encoding: quoted-printable\r\n\r\n<p>Zie de foto van het gat in de stoep =E9 <img src=3D\"cid:foto1\"></p>\r\n\
+--r\r\nContent-Type: image/png\r\nContent-ID: <foto1>\r\nContent-Transfer-Encoding: base64\r\n\r\niVBORw0KGgo=\r\n--r--\r\n\
+--m\r\nContent-Type: application/pdf; name=\"brief.pdf\"\r\nContent-Disposition: attachment; filename=\"brief.pdf\"\r\n\
+Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--m--\r\n";
+    assert_eq!(
+        m.send_bytes("jan@burger.example", &[INFO], raw).await["code"],
+        250
+    );
+    let msgs = m.messages().await;
+    assert_eq!(msgs.len(), 1);
+    let msg = &msgs[0];
+    assert!(
+        msg.text.contains("Zie de foto van het gat in de stoep é"),
+        "{}",
+        msg.text
+    );
+    assert!(msg.html.as_deref().unwrap_or("").contains("cid:foto1"));
+    assert_eq!(msg.attachments.len(), 2, "{:?}", msg.attachments);
+    let img = msg
+        .attachments
+        .iter()
+        .find(|a| a.content_type == "image/png")
+        .unwrap();
+    assert_eq!(img.content_id.as_deref(), Some("foto1"));
+    let png = b"\x89PNG\r\n\x1a\n";
+    assert_eq!(img.sha256, loket_core::sha256_hex(png));
+    assert_eq!(
+        m.store
+            .blob(m.tenant.id, &img.sha256)
+            .await
+            .unwrap()
+            .unwrap(),
+        png
+    );
+    let pdf = msg
+        .attachments
+        .iter()
+        .find(|a| a.content_type == "application/pdf")
+        .unwrap();
+    assert_eq!(pdf.filename.as_deref(), Some("brief.pdf"));
+    assert_eq!(
+        m.store
+            .blob(m.tenant.id, &pdf.sha256)
+            .await
+            .unwrap()
+            .unwrap(),
+        b"%PDF-1.4\n"
+    );
+}

@@ -450,13 +450,22 @@ async fn outbound_through_relay_with_starttls_and_auth() {
     assert_eq!(r["code"], 250);
     let conv = m.messages().await[0].conversation_id;
     let principal = Principal::system(m.tenant.id, "test-clerk");
-    let q = m
-        .store
-        .queue_outbound(&principal, conv, Outbound::text("antwoord"))
-        .await
-        .unwrap();
+    let mut out = Outbound::text("antwoord, met de brief als bijlage");
+    out.attachments.push(loket_core::NewAttachment {
+        filename: Some("besluit.pdf".into()),
+        content_type: "application/pdf".into(),
+        content_id: None,
+        data: b"%PDF-1.4\n% besluit\n".to_vec(),
+    });
+    let q = m.store.queue_outbound(&principal, conv, out).await.unwrap();
     wait_status(&m, q.message_id, DeliveryStatus::Sent).await;
     let received = relay.received();
     assert_eq!(received.len(), 1);
     assert_eq!(received[0].1["rcpt_tos"][0], "jan@burger.example");
+    // The attachment travelled with the reply.
+    let parsed = loket_mail::parse_email(received[0].0.clone(), &loket_mail::Envelope::default());
+    let att = &parsed.inbound.attachments;
+    assert_eq!(att.len(), 1, "{att:?}");
+    assert_eq!(att[0].filename.as_deref(), Some("besluit.pdf"));
+    assert_eq!(att[0].data, b"%PDF-1.4\n% besluit\n");
 }
