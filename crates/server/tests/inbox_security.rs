@@ -780,3 +780,61 @@ async fn openapi_describes_the_inbox_api() {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
 }
+
+/// A clerk with the inbox open (its live stream) makes the widget show the municipality
+/// as online under the `clerk_present` rule; closing it makes it offline again. An
+/// auditor's or FOI officer's stream does not count.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_inbox_marks_clerks_present_for_the_widget() {
+    let app = spawn_with(TestDb::sqlite().await.expect("sqlite"), |s| {
+        s.webchat.defaults.online_rule = loket_webchat::OnlineRule::ClerkPresent;
+    })
+    .await;
+    let online = || async {
+        let v: Value = app
+            .http
+            .get(format!("{}/webchat/v1/info?tenant=amersfoort", app.base))
+            .send()
+            .await
+            .expect("s")
+            .json()
+            .await
+            .expect("json");
+        v["online"].as_bool().expect("online flag")
+    };
+    assert!(!online().await);
+    let foi_stream = app
+        .http
+        .get(format!("{}/inbox/events", app.base))
+        .headers(session_headers(&app.foi, false))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(foi_stream.status().as_u16(), 200);
+    assert!(
+        !online().await,
+        "an FOI officer is not a clerk answering chats"
+    );
+    let stream = app
+        .http
+        .get(format!("{}/inbox/events", app.base))
+        .headers(session_headers(&app.clerk, false))
+        .send()
+        .await
+        .expect("s");
+    assert_eq!(stream.status().as_u16(), 200);
+    assert_eq!(stream.headers()["content-type"], "text/event-stream");
+    assert!(online().await);
+    drop(stream);
+    let mut offline = false;
+    // The server notices the closed connection at its next keep-alive (every 5 s).
+    for _ in 0..200 {
+        if !online().await {
+            offline = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(offline, "presence ends with the stream");
+    drop(foi_stream);
+}

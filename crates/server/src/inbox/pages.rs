@@ -1194,7 +1194,8 @@ pub async fn labels(
 // ---------------------------------------------------------------- live updates
 
 /// Server-sent events for an open inbox: one event per live-bus event of the tenant,
-/// and a comment every 15 s to keep proxies from closing the stream. While a clerk or
+/// and a comment every 5 s: it keeps proxies from closing the stream and lets the
+/// server notice a closed connection (so clerk presence ends within about 5 s). While a clerk or
 /// admin has it open, the webchat widget shows the municipality as online.
 pub async fn events(
     req: HttpRequest,
@@ -1216,7 +1217,7 @@ pub async fn events(
             if let Some(f) = first {
                 return Some((Ok::<_, actix_web::Error>(f), (sub, guard, None)));
             }
-            match tokio::time::timeout(std::time::Duration::from_secs(15), sub.recv()).await {
+            match tokio::time::timeout(std::time::Duration::from_secs(5), sub.recv()).await {
                 Err(_) => Some((
                     Ok(Bytes::from_static(b": keep-alive\n\n")),
                     (sub, guard, None),

@@ -79,8 +79,13 @@ pub async fn inbound(
 }
 
 pub async fn spawn(db: TestDb) -> Inbox {
+    spawn_with(db, |_| {}).await
+}
+
+pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Inbox {
     let mut settings = Settings::load_from(None, vec![]).expect("settings");
     settings.data_dir = db.dir.clone();
+    adjust(&mut settings);
     let store = db.store.clone();
     let a = store
         .create_tenant("amersfoort", "Gemeente Amersfoort")
