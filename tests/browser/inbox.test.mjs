@@ -22,11 +22,20 @@ const bin = process.env.LOKET_BIN && existsSync(process.env.LOKET_BIN)
 const PASSWORD = 'correct horse battery staple';
 
 let dir, proc, origin, browser, out = '';
+let relay, relayOut = '', smtpPort;
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'loket-inbox-browser-'));
   const port = await freePort();
   const smtp = await freePort();
+  smtpPort = smtp;
+  const relayPort = await freePort();
+  // A real SMTP server (aiosmtpd) stands in for the municipality's relay and prints what
+  // it receives.
+  relay = spawn('python3', ['-u', '-m', 'aiosmtpd', '-n', '-l', `127.0.0.1:${relayPort}`, '-c', 'aiosmtpd.handlers.Debugging'],
+    { stdio: ['ignore', 'pipe', 'pipe'] });
+  relay.stdout.on('data', (d) => { relayOut += d; });
+  relay.stderr.on('data', (d) => { relayOut += d; });
   origin = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
@@ -34,6 +43,11 @@ before(async () => {
     LOKET_DATA_DIR: dir,
     LOKET_HTTP__BIND: `127.0.0.1:${port}`,
     LOKET_SMTP__BIND: `127.0.0.1:${smtp}`,
+    LOKET_SMTP__IMAP_POLL_SECS: '1',
+    LOKET_SMTP__RELAY__HOST: '127.0.0.1',
+    LOKET_SMTP__RELAY__PORT: String(relayPort),
+    LOKET_SMTP__RELAY__TLS: 'none',
+    LOKET_SMTP__RELAY__RETRY_BASE_SECS: '1',
   };
   proc = spawn(bin, ['serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   proc.stdout.on('data', (d) => { out += d; });
@@ -45,11 +59,19 @@ before(async () => {
   const add = spawnSync(bin, ['user', 'add', '--tenant', 'demo', '--username', 'kees', '--role', 'clerk', '--name', 'Kees de Vries'],
     { env: { ...env, LOKET_USER_PASSWORD: PASSWORD }, encoding: 'utf8' });
   assert.equal(add.status, 0, `loket user add: ${add.stdout} ${add.stderr}`);
+  // The demo tenant's email address (no CLI for channel settings yet: written directly).
+  const sql = "INSERT INTO channel_settings (tenant_id, channel, key, value_json, updated_at) " +
+    "SELECT id, 'email', 'addresses', '[\"info@demodorp.example\"]', '2026-11-25 00:00:00' FROM tenants WHERE slug = 'demo'; " +
+    "INSERT INTO channel_settings (tenant_id, channel, key, value_json, updated_at) " +
+    "SELECT id, 'email', 'outbound', '{\"from\": \"info@demodorp.example\", \"name\": \"Gemeente Demodorp\"}', '2026-11-25 00:00:00' FROM tenants WHERE slug = 'demo';";
+  const ins = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'loket.db'), sql], { encoding: 'utf8' });
+  assert.equal(ins.status, 0, `sqlite3: ${ins.stderr}`);
   browser = await launch();
 });
 
 after(async () => {
   await browser?.close();
+  relay?.kill('SIGTERM');
   if (proc && proc.exitCode === null) {
     await new Promise((ok) => { proc.on('exit', ok); proc.kill('SIGTERM'); setTimeout(() => proc.kill('SIGKILL'), 10000); });
   }
@@ -131,5 +153,56 @@ test('clerk logs in, sees a chat message arrive live, answers; the citizen sees 
   } finally {
     await clerkCtx.close();
     await citizenCtx.close();
+  }
+});
+
+/** Sends one email to loket's SMTP receiver with Python's smtplib (a real SMTP client). */
+function sendMail(from, subject, body) {
+  const py = `
+import smtplib, sys
+from email.message import EmailMessage
+m = EmailMessage()
+m['From'] = sys.argv[1]; m['To'] = 'info@demodorp.example'; m['Subject'] = sys.argv[2]
+m.set_content(sys.argv[3])
+with smtplib.SMTP('127.0.0.1', int(sys.argv[4]), timeout=10) as s:
+    s.send_message(m)
+`;
+  let r;
+  for (let i = 0; i < 50; i++) {
+    r = spawnSync('python3', ['-c', py, from, subject, body, String(smtpPort)], { encoding: 'utf8' });
+    if (r.status === 0) return;
+    spawnSync('sleep', ['0.2']);
+  }
+  throw new Error(`smtp send failed: ${r.stderr}`);
+}
+
+test('an email arrives live in the inbox; the answer goes out by SMTP to the citizen', async () => {
+  const ctx = await browser.newContext({ locale: 'nl-NL' });
+  const clerk = await ctx.newPage();
+  try {
+    await clerk.goto(`${origin}/inbox/login`);
+    await clerk.getByLabel('Gebruikersnaam').fill('kees');
+    await clerk.getByLabel('Wachtwoord').fill(PASSWORD);
+    await clerk.getByRole('button', { name: 'Inloggen' }).click();
+    await clerk.waitForURL(`${origin}/inbox`);
+    await waitFor(() => clerk.evaluate(() => document.documentElement.dataset.live === 'open'), { what: 'SSE open' });
+    const subject = `Vraag over parkeervergunning ${Date.now()}`;
+    sendMail('burger@example.org', subject, 'Hoe vraag ik een parkeervergunning aan?');
+    const row = clerk.locator('#rows tr', { hasText: subject });
+    await row.waitFor({ timeout: 15000 });
+    await row.getByRole('link').click();
+    await clerk.locator('#messages .msg.in', { hasText: 'parkeervergunning aan' }).waitFor();
+    assert.equal(await clerk.getByLabel('Versturen via').inputValue(), 'email');
+    const answer = `U vraagt de vergunning aan via het digitale loket ${Date.now()}`;
+    await clerk.getByLabel('Tekst').fill(answer);
+    await clerk.getByRole('button', { name: 'Versturen' }).click();
+    await clerk.locator('#messages .msg.out', { hasText: answer }).waitFor();
+    // The relay (a real SMTP server) receives the reply for the citizen.
+    await waitFor(() => relayOut.includes(answer.split(' ').slice(-1)[0]) && relayOut.includes('burger@example.org'),
+      { timeout: 30000, what: `reply at the relay (${relayOut.slice(-300)})` });
+    // Its delivery status becomes visible in the conversation without a reload.
+    await clerk.locator('#messages .msg.out', { hasText: answer }).locator('.status', { hasText: 'sent' }).waitFor({ timeout: 15000 });
+  } finally {
+    await ctx.close();
   }
 });
