@@ -59,13 +59,19 @@ before(async () => {
   const add = spawnSync(bin, ['user', 'add', '--tenant', 'demo', '--username', 'kees', '--role', 'clerk', '--name', 'Kees de Vries'],
     { env: { ...env, LOKET_USER_PASSWORD: PASSWORD }, encoding: 'utf8' });
   assert.equal(add.status, 0, `loket user add: ${add.stdout} ${add.stderr}`);
-  // The demo tenant's email address (no CLI for channel settings yet: written directly).
-  const sql = "INSERT INTO channel_settings (tenant_id, channel, key, value_json, updated_at) " +
-    "SELECT id, 'email', 'addresses', '[\"info@demodorp.example\"]', '2026-11-25 00:00:00' FROM tenants WHERE slug = 'demo'; " +
-    "INSERT INTO channel_settings (tenant_id, channel, key, value_json, updated_at) " +
-    "SELECT id, 'email', 'outbound', '{\"from\": \"info@demodorp.example\", \"name\": \"Gemeente Demodorp\"}', '2026-11-25 00:00:00' FROM tenants WHERE slug = 'demo';";
-  const ins = spawnSync('sqlite3', ['-cmd', '.timeout 10000', join(dir, 'loket.db'), sql], { encoding: 'utf8' });
-  assert.equal(ins.status, 0, `sqlite3: ${ins.stderr}`);
+  // The demo tenant's email address (no CLI for channel settings yet: written directly
+  // with Python's sqlite3 module; the mail directory reloads it within a second).
+  const py = `
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], timeout=10)
+t = c.execute("SELECT id FROM tenants WHERE slug = 'demo'").fetchone()[0]
+with c:
+    for k, v in (("addresses", '["info@demodorp.example"]'),
+                 ("outbound", '{"from": "info@demodorp.example", "name": "Gemeente Demodorp"}')):
+        c.execute("INSERT INTO channel_settings (tenant_id, channel, key, value_json, updated_at) VALUES (?, 'email', ?, ?, '2026-11-25 00:00:00')", (t, k, v))
+`;
+  const ins = spawnSync('python3', ['-c', py, join(dir, 'loket.db')], { encoding: 'utf8' });
+  assert.equal(ins.status, 0, `settings: ${ins.stderr}`);
   browser = await launch();
 });
 
