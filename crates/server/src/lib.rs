@@ -121,6 +121,23 @@ pub async fn ensure_demo(
     }
     let t = store.create_tenant("demo", "Gemeente Demodorp").await?;
     let token = store.create_token(t.id, "demo admin", Role::Admin).await?;
+    // The demo tenant receives mail for demo.localhost over the SMTP receiver.
+    store
+        .set_channel_setting(
+            t.id,
+            loket_core::Channel::Email,
+            "domains",
+            serde_json::json!(["demo.localhost"]),
+        )
+        .await?;
+    store
+        .set_channel_setting(
+            t.id,
+            loket_core::Channel::Email,
+            "addresses",
+            serde_json::json!(["info@demo.localhost"]),
+        )
+        .await?;
     config::write_private(
         &settings.data_dir.join("demo-admin-token"),
         token.secret.as_bytes(),
