@@ -760,7 +760,6 @@ async fn render_conversation(
             .filter(|m| m.direction == Direction::Inbound)
             .map(|m| m.channel)
             .collect();
-        channels.dedup();
         let last_in = messages
             .iter()
             .rev()
@@ -770,7 +769,9 @@ async fn render_conversation(
         if !channels.contains(&last_in) {
             channels.push(last_in);
         }
+        // The channels the citizen wrote from in this conversation, each once.
         channels.sort_by_key(|c| c.as_str());
+        channels.dedup();
         let chosen = draft
             .channel
             .clone()
