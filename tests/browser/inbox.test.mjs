@@ -68,7 +68,7 @@ t = c.execute("SELECT id FROM tenants WHERE slug = 'demo'").fetchone()[0]
 with c:
     for k, v in (("addresses", '["info@demodorp.example"]'),
                  ("outbound", '{"from": "info@demodorp.example", "name": "Gemeente Demodorp"}')):
-        c.execute("INSERT INTO channel_settings (tenant_id, channel, key, value_json, updated_at) VALUES (?, 'email', ?, ?, '2026-11-25 00:00:00')", (t, k, v))
+        c.execute("INSERT OR REPLACE INTO channel_settings (tenant_id, channel, key, value_json, updated_at) VALUES (?, 'email', ?, ?, '2026-11-25 00:00:00')", (t, k, v))
 `;
   const ins = spawnSync('python3', ['-c', py, join(dir, 'loket.db')], { encoding: 'utf8' });
   assert.equal(ins.status, 0, `settings: ${ins.stderr}`);

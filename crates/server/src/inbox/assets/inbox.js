@@ -42,7 +42,14 @@
   es.addEventListener('status', onEvent);
   es.addEventListener('conversation', onEvent);
   document.documentElement.setAttribute('data-live', 'connecting');
+  var opened = false;
   es.addEventListener('open', function () {
     document.documentElement.setAttribute('data-live', 'open');
+    // Catch up on what happened between rendering the page and (re)connecting the
+    // stream (e.g. a reply's `sent` status right after the redirect back here).
+    if (opened || messages) {
+      if (messages) { schedule(messages); } else if (rows) { schedule(rows); }
+    }
+    opened = true;
   });
 })();
