@@ -254,7 +254,12 @@ fn crash_test(env: Vec<(String, String)>) {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut last = 0;
     while Instant::now() < deadline {
-        if let Ok((200, body)) = http("GET", &format!("{}/api/v1/search?q=bericht&limit=1", restarted.base), Some(&token), b"") {
+        if let Ok((200, body)) = http(
+            "GET",
+            &format!("{}/api/v1/search?q=bericht&limit=1", restarted.base),
+            Some(&token),
+            b"",
+        ) {
             let v: Value = serde_json::from_str(&body).expect("json");
             last = v["total_messages"].as_u64().unwrap_or(0);
             if last as usize >= acked.len() {
@@ -263,13 +268,23 @@ fn crash_test(env: Vec<(String, String)>) {
         }
         std::thread::sleep(Duration::from_millis(250));
     }
-    assert!(last as usize >= acked.len(), "index has {last} of {} acknowledged messages", acked.len());
+    assert!(
+        last as usize >= acked.len(),
+        "index has {last} of {} acknowledged messages",
+        acked.len()
+    );
     let mut restarted = restarted;
     restarted.sigterm();
     let _ = restarted.child.wait();
-    let out = loket(&restarted.data, &restarted.env).args(["verify", "--index"]).output().expect("verify --index");
+    let out = loket(&restarted.data, &restarted.env)
+        .args(["verify", "--index"])
+        .output()
+        .expect("verify --index");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "verify --index after kill -9:\n{text}");
+    assert!(
+        out.status.success(),
+        "verify --index after kill -9:\n{text}"
+    );
     assert!(text.contains("0 missing, 0 extra"), "{text}");
 }
 
