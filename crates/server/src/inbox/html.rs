@@ -89,6 +89,13 @@ pub fn page(
         if v.principal.role != Role::Auditor {
             let _ = write!(nav, "<li><a href=\"/inbox\">{}</a></li>", t.nav_inbox);
         }
+        if matches!(v.principal.role, Role::Admin | Role::FoiOfficer) {
+            let _ = write!(
+                nav,
+                "<li><a href=\"/inbox/search\">{}</a></li>",
+                t.nav_search
+            );
+        }
         if matches!(v.principal.role, Role::Admin | Role::Auditor) {
             let _ = write!(nav, "<li><a href=\"/inbox/audit\">{}</a></li>", t.nav_audit);
         }

@@ -6,6 +6,7 @@
 //! Permissions per route and role: `docs/permissions.md`.
 
 pub mod api;
+mod foi;
 mod html;
 pub mod i18n;
 mod pages;
@@ -56,6 +57,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/lang/{lang}", web::get().to(pages::set_lang))
             .route("/events", web::get().to(pages::events))
             .route("/audit", web::get().to(pages::audit))
+            .route("/search", web::get().to(foi::search_page))
             .route("/c/{id}", web::get().to(pages::conversation))
             .route("/c/{id}/reply", web::post().to(pages::reply))
             .route("/c/{id}/assign", web::post().to(pages::assign))
