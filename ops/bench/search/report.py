@@ -26,7 +26,7 @@ print(f"\ntantivy process after serving: VmRSS {t['vmrss_kib']/1024:.0f} MiB (an
       f"file-backed/mmap {t['rss_file_kib']/1024:.0f} MiB), peak VmHWM {t['vmhwm_kib']/1024:.0f} MiB; "
       f"index {t['index_bytes']/2**20:.0f} MiB in {t['segments']} segments. "
       f"PostgreSQL table+indexes {p['table_and_index_bytes']/2**20:.0f} MiB; SQLite file {s['db_bytes']/2**20:.0f} MiB.")
-print("\nIngest → searchable (durable ack to first search hit, 200 samples, commit max delay "
+print(f"\nIngest → searchable (durable ack to first search hit, {lat[0]['samples']} samples, commit max delay "
       f"{lat[0]['commit_max_delay_ms']} ms):")
 for l in lat:
     print(f"- {l['backend']}: p50 {l['p50_ms']:.0f} ms, p99 {l['p99_ms']:.0f} ms, max {l['max_ms']:.0f} ms")
