@@ -53,10 +53,14 @@ impl Durability {
     pub fn apply(conn: &mut AnyConnection) -> Result<(), diesel::result::Error> {
         match conn {
             AnyConnection::Sqlite(c) => c.batch_execute(
+                // A 64 MiB page cache per connection: the archive's indexes on text ids
+                // do not fit SQLite's 2 MiB default, and a cold index page costs a read.
                 "PRAGMA busy_timeout = 30000;
                  PRAGMA journal_mode = WAL;
                  PRAGMA synchronous = FULL;
-                 PRAGMA foreign_keys = ON;",
+                 PRAGMA foreign_keys = ON;
+                 PRAGMA cache_size = -65536;
+                 PRAGMA temp_store = MEMORY;",
             ),
             AnyConnection::Postgresql(c) => {
                 c.batch_execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';")
