@@ -66,10 +66,8 @@ impl Server {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(60);
         while Instant::now() < deadline {
-            if let Ok(r) = reqwest::blocking_get(&format!("{}/health/ready", self.base)) {
-                if r == 200 {
-                    return;
-                }
+            if let Ok(200) = reqwest::blocking_get(&format!("{}/health/ready", self.base)) {
+                return;
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -483,11 +481,14 @@ fn database_lost_later_fails_ready_and_refuses_with_503() {
     drop_postgres_schema(&schema);
 }
 
+/// Requests the fake OTLP collector received: (request line, body).
+type Received = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 #[test]
 fn spans_are_exported_over_otlp_when_configured() {
     let collector = TcpListener::bind("127.0.0.1:0").expect("bind");
     let endpoint = format!("http://{}", collector.local_addr().expect("addr"));
-    let received: Arc<Mutex<Vec<(String, Vec<u8>)>>> = Arc::new(Mutex::new(Vec::new()));
+    let received: Received = Arc::new(Mutex::new(Vec::new()));
     let r2 = received.clone();
     std::thread::spawn(move || {
         for conn in collector.incoming() {

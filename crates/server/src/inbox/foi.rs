@@ -90,10 +90,9 @@ pub async fn search_page(
                     }) => {
                         let _ = write!(
                             body,
-                            "<div role=\"alert\" class=\"notice\"><h2>{}</h2><p>{} ({}: {})</p><p>{}</p></div>",
+                            "<div role=\"alert\" class=\"notice\"><h2>{}</h2><p>{} [{}]</p><p>{}</p></div>",
                             t.search_error,
                             esc(&message),
-                            "positie",
                             position,
                             esc(&hint)
                         );
