@@ -424,18 +424,6 @@ fn ingest_one(
     })
 }
 
-fn retry_on_unique<T>(mut f: impl FnMut() -> Result<T>) -> Result<T> {
-    // Two requests with the same key in flight at once: the second one hits the unique
-    // index, and on retry finds the first one's message (it is then a duplicate).
-    match f() {
-        Err(StoreError::Database(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ))) => f(),
-        other => other,
-    }
-}
-
 impl Store {
     /// Stores one inbound message durably and idempotently; returns after commit.
     pub async fn ingest(&self, tenant: TenantId, inbound: Inbound) -> Result<Ingested> {
@@ -449,11 +437,10 @@ impl Store {
                 diesel::result::DatabaseErrorKind::UniqueViolation,
                 _,
             ))) => {
-                // Another node committed the same key between our check and insert.
-                self.write(move |c, ctx| {
-                    retry_on_unique(|| ingest_one(c, ctx, tenant, inbound.clone()))
-                })
-                .await
+                // Another request committed the same key between our check and our insert;
+                // a fresh transaction now finds its message (a duplicate).
+                self.write(move |c, ctx| ingest_one(c, ctx, tenant, inbound))
+                    .await
             }
             other => other,
         }

@@ -10,7 +10,7 @@
 
 use crate::audit;
 use crate::conn::AnyConnection;
-use crate::ingest::{NewMessage, append_outbox, insert_message, insert_tenant, put_blob};
+use crate::ingest::{NewMessage, append_outbox, insert_message, put_blob};
 use crate::models::*;
 use crate::queries::{OutboxKind, hydrate};
 use crate::schema::*;
@@ -647,9 +647,4 @@ fn import_batch(
         imported += 1;
     }
     Ok((imported, present))
-}
-
-#[allow(dead_code)]
-fn _assert_tenant_insert_used(c: &mut AnyConnection, ctx: &mut BatchCtx, t: &Tenant) -> Result<()> {
-    insert_tenant(c, ctx, t)
 }
