@@ -35,6 +35,25 @@ pub(crate) fn append(
     subject: &AuditSubject,
     detail: &str,
 ) -> Result<AuditEvent> {
+    let row = chain(conn, ctx, tenant, actor, action, subject, detail)?;
+    diesel::insert_into(audit_events::table)
+        .values(&row)
+        .execute(conn)?;
+    row.into_domain()
+}
+
+/// Links the next event into the tenant's chain (heads kept in the batch) without
+/// writing it: bulk paths insert many such rows with one statement. The caller must
+/// insert every row it got, in order, within the same transaction.
+pub(crate) fn chain(
+    conn: &mut AnyConnection,
+    ctx: &mut BatchCtx,
+    tenant: TenantId,
+    actor: &str,
+    action: AuditAction,
+    subject: &AuditSubject,
+    detail: &str,
+) -> Result<AuditRow> {
     let (head_seq, head_hash) = audit_head(conn, ctx, tenant)?;
     let seq = head_seq + 1;
     let id = AuditEventId::new();
@@ -51,7 +70,9 @@ pub(crate) fn append(
         detail,
         &head_hash,
     );
-    let row = AuditRow {
+    ctx.audit_heads.insert(tenant, (seq, hash.clone()));
+    ctx.touched_chains.insert(tenant, (seq, hash.clone()));
+    Ok(AuditRow {
         id: id.to_string(),
         tenant_id: tenant.to_string(),
         seq,
@@ -62,14 +83,8 @@ pub(crate) fn append(
         subject_id: subject.id.clone(),
         detail: detail.to_owned(),
         prev_hash: head_hash,
-        hash: hash.clone(),
-    };
-    diesel::insert_into(audit_events::table)
-        .values(&row)
-        .execute(conn)?;
-    ctx.audit_heads.insert(tenant, (seq, hash.clone()));
-    ctx.touched_chains.insert(tenant, (seq, hash));
-    row.into_domain()
+        hash,
+    })
 }
 
 /// Filter for the auditor's view of the trail.

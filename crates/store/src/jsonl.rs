@@ -10,7 +10,6 @@
 
 use crate::audit;
 use crate::conn::AnyConnection;
-use crate::ingest::{NewMessage, append_outbox, insert_message, put_blob};
 use crate::models::*;
 use crate::queries::{OutboxKind, hydrate};
 use crate::schema::*;
@@ -20,12 +19,11 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use diesel::prelude::*;
 use loket_core::{
-    Address, AttachmentId, AuditAction, AuditSubject, Channel, ContactId, ConversationHint,
-    ConversationId, Direction, Inbound, MessageFlag, MessageId, NewAttachment, Tenant, TenantId,
-    Timestamp,
+    Address, AttachmentId, AuditAction, AuditSubject, Channel, ContactId, ConversationId,
+    Direction, MessageFlag, MessageId, Tenant, TenantId, Timestamp,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::Write;
 
 pub const FORMAT_VERSION: u32 = 1;
@@ -122,7 +120,7 @@ impl Default for ImportOptions {
         Self {
             only_tenant: None,
             create_tenants: false,
-            batch_size: 2000,
+            batch_size: 10_000,
         }
     }
 }
@@ -492,142 +490,335 @@ fn export_rows(
     Ok(out)
 }
 
+/// Writes one batch of validated lines with a handful of set-based statements per table
+/// (existence checks with `IN (…)`, multi-row `INSERT`s), instead of ~10 statements per
+/// message: the import is bound by the single writer, and per-statement overhead was
+/// most of its cost.
 fn import_batch(
     c: &mut AnyConnection,
     ctx: &mut BatchCtx,
     batch: Vec<(TenantId, Decoded)>,
 ) -> Result<(usize, usize)> {
+    let mut groups: Vec<(TenantId, Vec<Decoded>)> = Vec::new();
+    for (tenant, d) in batch {
+        match groups.iter_mut().find(|(t, _)| *t == tenant) {
+            Some((_, items)) => items.push(d),
+            None => groups.push((tenant, vec![d])),
+        }
+    }
     let mut imported = 0;
     let mut present = 0;
-    for (tenant, d) in batch {
-        let tid = tenant.to_string();
-        let l = &d.line;
-        let mid = l.id.to_string();
-        let exists: i64 = messages::table
-            .filter(messages::id.eq(&mid))
-            .count()
-            .get_result(c)?;
-        // The same original under the same key is the same message, whatever its id.
-        let same_content: i64 = messages::table
-            .filter(messages::tenant_id.eq(&tid))
-            .filter(messages::channel.eq(l.channel.as_str()))
-            .filter(messages::idempotency_key.eq(&l.idempotency_key))
-            .filter(messages::raw_sha256.eq(&l.raw_sha256))
-            .count()
-            .get_result(c)?;
-        if exists > 0 || same_content > 0 {
+    for (tenant, items) in groups {
+        let (i, p) = import_tenant_batch(c, ctx, tenant, items)?;
+        imported += i;
+        present += p;
+    }
+    Ok((imported, present))
+}
+
+/// Ids per `IN (…)` list.
+const IN_CHUNK: usize = 500;
+
+fn insert_rows<T: RowInsert>(c: &mut AnyConnection, rows: &[T], columns: usize) -> Result<()> {
+    for chunk in rows.chunks(rows_per_insert(columns)) {
+        T::insert(c, chunk)?;
+    }
+    Ok(())
+}
+
+/// One multi-row `INSERT` of a slice of rows of one table.
+trait RowInsert: Sized {
+    fn insert(c: &mut AnyConnection, rows: &[Self]) -> Result<()>;
+}
+
+macro_rules! row_insert {
+    ($row:ty, $table:path) => {
+        impl RowInsert for $row {
+            // `MultiConnection` has no multi-row INSERT of its own; each backend's
+            // connection has one.
+            fn insert(c: &mut AnyConnection, rows: &[Self]) -> Result<()> {
+                match c {
+                    AnyConnection::Sqlite(c) => {
+                        diesel::insert_into($table).values(rows).execute(c)?
+                    }
+                    AnyConnection::Postgresql(c) => {
+                        diesel::insert_into($table).values(rows).execute(c)?
+                    }
+                };
+                Ok(())
+            }
+        }
+    };
+}
+row_insert!(ContactRow, contacts::table);
+row_insert!(ConversationRow, conversations::table);
+row_insert!(MessageRow, messages::table);
+row_insert!(AttachmentRow, attachments::table);
+row_insert!(MessageEventRow, message_events::table);
+row_insert!(AuditRow, audit_events::table);
+row_insert!(OutboxRow, outbox::table);
+row_insert!(NewBlob<'_>, blobs::table);
+
+fn import_tenant_batch(
+    c: &mut AnyConnection,
+    ctx: &mut BatchCtx,
+    tenant: TenantId,
+    items: Vec<Decoded>,
+) -> Result<(usize, usize)> {
+    let tid = tenant.to_string();
+    let ids: Vec<String> = items.iter().map(|d| d.line.id.to_string()).collect();
+
+    // Already present: the same id (an interrupted earlier run), or the same original
+    // under the same key, whatever its id (the same message from another export).
+    let mut known_ids: HashSet<String> = HashSet::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        known_ids.extend(
+            messages::table
+                .filter(messages::id.eq_any(chunk))
+                .select(messages::id)
+                .load::<String>(c)?,
+        );
+    }
+    let mut keys_by_channel: BTreeMap<Channel, Vec<&str>> = BTreeMap::new();
+    for d in &items {
+        keys_by_channel
+            .entry(d.line.channel)
+            .or_default()
+            .push(&d.line.idempotency_key);
+    }
+    let mut known_content: HashSet<(Channel, String, String)> = HashSet::new();
+    for (channel, keys) in keys_by_channel {
+        for chunk in keys.chunks(IN_CHUNK) {
+            let rows: Vec<(String, String)> = messages::table
+                .filter(messages::tenant_id.eq(&tid))
+                .filter(messages::channel.eq(channel.as_str()))
+                .filter(messages::idempotency_key.eq_any(chunk))
+                .select((messages::idempotency_key, messages::raw_sha256))
+                .load(c)?;
+            known_content.extend(rows.into_iter().map(|(k, sha)| (channel, k, sha)));
+        }
+    }
+    let mut present = 0;
+    let mut accepted: Vec<(String, Decoded)> = Vec::with_capacity(items.len());
+    for (id, d) in ids.into_iter().zip(items) {
+        let content = (
+            d.line.channel,
+            d.line.idempotency_key.clone(),
+            d.line.raw_sha256.clone(),
+        );
+        if known_ids.contains(&id) || known_content.contains(&content) {
             present += 1;
             continue;
         }
+        known_ids.insert(id.clone());
+        known_content.insert(content);
+        accepted.push((id, d));
+    }
+    if accepted.is_empty() {
+        return Ok((0, present));
+    }
+
+    // Contacts and conversations named by the lines, created when missing.
+    let mut contact_ids: Vec<String> = Vec::new();
+    let mut contact_rows: HashMap<String, ContactRow> = HashMap::new();
+    let mut conv_ids: Vec<String> = Vec::new();
+    let mut conv_rows: HashMap<String, ConversationRow> = HashMap::new();
+    for (_, d) in &accepted {
+        let l = &d.line;
         let cid = l.contact_id.to_string();
-        let contact_channel = l.channel;
-        let contact_exists: i64 = contacts::table
-            .filter(contacts::tenant_id.eq(&tid))
-            .filter(contacts::id.eq(&cid))
-            .count()
-            .get_result(c)?;
-        if contact_exists == 0 {
-            diesel::insert_into(contacts::table)
-                .values(&ContactRow {
+        if !contact_rows.contains_key(&cid) {
+            contact_ids.push(cid.clone());
+            contact_rows.insert(
+                cid.clone(),
+                ContactRow {
                     id: cid.clone(),
                     tenant_id: tid.clone(),
-                    channel: contact_channel.as_str().to_owned(),
+                    channel: l.channel.as_str().to_owned(),
                     address: l.contact_address.clone(),
                     name: l.contact_name.clone(),
                     created_at: ts(l.conversation_created_at),
-                })
-                .execute(c)?;
+                },
+            );
         }
         let conv = l.conversation_id.to_string();
-        let conv_exists: i64 = conversations::table
-            .filter(conversations::tenant_id.eq(&tid))
-            .filter(conversations::id.eq(&conv))
-            .count()
-            .get_result(c)?;
-        if conv_exists == 0 {
-            diesel::insert_into(conversations::table)
-                .values(&ConversationRow {
-                    id: conv.clone(),
-                    tenant_id: tid.clone(),
-                    contact_id: cid.clone(),
-                    channel: l.channel.as_str().to_owned(),
-                    token: l.conversation_token.clone(),
-                    subject: l.conversation_subject.clone(),
-                    status: "open".into(),
-                    assignee: None,
-                    created_at: ts(l.conversation_created_at),
-                    last_message_at: ts(l.received_at),
-                })
-                .execute(c)?;
-        } else {
-            diesel::update(conversations::table.filter(conversations::id.eq(&conv)))
-                .set(conversations::last_message_at.eq(ts(l.received_at)))
-                .filter(conversations::last_message_at.lt(ts(l.received_at)))
-                .execute(c)?;
-        }
-        let inbound = Inbound {
-            channel: l.channel,
-            idempotency_key: Some(l.idempotency_key.clone()),
-            provider_message_id: l.provider_message_id.clone(),
-            rfc_message_id: l.rfc_message_id.clone(),
-            from: l.from.clone(),
-            to: l.to.clone(),
-            subject: l.subject.clone(),
-            text: l.text.clone(),
-            html: l.html.clone(),
-            sent_at: l.sent_at,
-            received_at: Some(l.received_at),
-            raw: d.raw,
-            raw_content_type: l.raw_content_type.clone(),
-            attachments: l
-                .attachments
-                .iter()
-                .zip(d.attachments)
-                .map(|(a, data)| NewAttachment {
-                    filename: a.filename.clone(),
-                    content_type: a.content_type.clone(),
-                    content_id: a.content_id.clone(),
-                    data,
-                })
-                .collect(),
-            flags: l.flags.clone(),
-            parse_warnings: l.parse_warnings.clone(),
-            conversation: ConversationHint::Conversation(l.conversation_id),
-        };
-        let attachment_ids: Vec<AttachmentId> = l.attachments.iter().map(|a| a.id).collect();
-        insert_message(
-            c,
-            NewMessage {
-                id: l.id,
-                tenant: &tid,
-                conversation: &conv,
-                contact: &cid,
-                direction: l.direction,
-                inbound: &inbound,
-                key: l.idempotency_key.clone(),
-                raw_sha: l.raw_sha256.clone(),
-                received_at: l.received_at,
-                author: l.author.clone(),
-                attachment_ids: Some(&attachment_ids),
-            },
-        )?;
-        for (e, original) in l.events.iter().zip(d.originals) {
-            if let (Some(sha), Some(bytes)) = (&e.original_sha256, &original) {
-                put_blob(c, &tid, sha, bytes)?;
+        let at = ts(l.received_at);
+        match conv_rows.get_mut(&conv) {
+            Some(row) => row.last_message_at = row.last_message_at.max(at),
+            None => {
+                conv_ids.push(conv.clone());
+                conv_rows.insert(
+                    conv.clone(),
+                    ConversationRow {
+                        id: conv,
+                        tenant_id: tid.clone(),
+                        contact_id: cid,
+                        channel: l.channel.as_str().to_owned(),
+                        token: l.conversation_token.clone(),
+                        subject: l.conversation_subject.clone(),
+                        status: "open".into(),
+                        assignee: None,
+                        created_at: ts(l.conversation_created_at),
+                        last_message_at: at,
+                    },
+                );
             }
-            diesel::insert_into(message_events::table)
-                .values(&MessageEventRow {
-                    id: uuid::Uuid::now_v7().to_string(),
-                    tenant_id: tid.clone(),
-                    message_id: mid.clone(),
-                    status: e.status.clone(),
-                    detail: e.detail.clone(),
-                    original_sha256: e.original_sha256.clone(),
-                    at: ts(e.at),
-                })
-                .execute(c)?;
         }
-        audit::append(
+    }
+    // Looked up by id alone and checked for the tenant here: with `tenant_id = ? AND id IN
+    // (…)` SQLite's planner may scan the tenant's whole index instead of the primary key.
+    let mut existing_contacts: HashSet<String> = HashSet::new();
+    for chunk in contact_ids.chunks(IN_CHUNK) {
+        let rows: Vec<(String, String)> = contacts::table
+            .filter(contacts::id.eq_any(chunk))
+            .select((contacts::id, contacts::tenant_id))
+            .load(c)?;
+        for (id, owner) in rows {
+            if owner != tid {
+                return Err(StoreError::Conflict(format!(
+                    "contact {id} belongs to another tenant"
+                )));
+            }
+            existing_contacts.insert(id);
+        }
+    }
+    let new_contacts: Vec<ContactRow> = contact_ids
+        .iter()
+        .filter(|id| !existing_contacts.contains(*id))
+        .filter_map(|id| contact_rows.remove(id))
+        .collect();
+    insert_rows(c, &new_contacts, 6)?;
+
+    let mut existing_convs: HashMap<String, chrono::NaiveDateTime> = HashMap::new();
+    for chunk in conv_ids.chunks(IN_CHUNK) {
+        let rows: Vec<(String, String, chrono::NaiveDateTime)> = conversations::table
+            .filter(conversations::id.eq_any(chunk))
+            .select((
+                conversations::id,
+                conversations::tenant_id,
+                conversations::last_message_at,
+            ))
+            .load(c)?;
+        for (id, owner, last) in rows {
+            if owner != tid {
+                return Err(StoreError::Conflict(format!(
+                    "conversation {id} belongs to another tenant"
+                )));
+            }
+            existing_convs.insert(id, last);
+        }
+    }
+    let mut new_convs = Vec::new();
+    for id in &conv_ids {
+        let Some(row) = conv_rows.remove(id) else {
+            continue;
+        };
+        match existing_convs.get(id) {
+            None => new_convs.push(row),
+            Some(stored) if *stored < row.last_message_at => {
+                let bump = diesel::update(conversations::table.filter(conversations::id.eq(id)))
+                    .set(conversations::last_message_at.eq(row.last_message_at));
+                // On the backend's own connection the statement is prepared once and
+                // cached; through `MultiConnection` an UPDATE is prepared every time.
+                match c {
+                    AnyConnection::Sqlite(c) => bump.execute(c)?,
+                    AnyConnection::Postgresql(c) => bump.execute(c)?,
+                };
+            }
+            Some(_) => {}
+        }
+    }
+    insert_rows(c, &new_convs, 10)?;
+
+    // Blobs: originals, attachments and sent originals, each stored once per tenant.
+    fn add_blob<'a>(
+        order: &mut Vec<NewBlob<'a>>,
+        seen: &mut HashSet<&'a str>,
+        tenant_id: &'a str,
+        sha256: &'a str,
+        data: &'a [u8],
+    ) {
+        if seen.insert(sha256) {
+            order.push(NewBlob {
+                tenant_id,
+                sha256,
+                size: data.len() as i64,
+                data,
+            });
+        }
+    }
+    let mut blob_order: Vec<NewBlob<'_>> = Vec::new();
+    let mut seen: HashSet<&str> = HashSet::new();
+    for (_, d) in &accepted {
+        add_blob(&mut blob_order, &mut seen, &tid, &d.line.raw_sha256, &d.raw);
+        for (a, data) in d.line.attachments.iter().zip(&d.attachments) {
+            add_blob(&mut blob_order, &mut seen, &tid, &a.sha256, data);
+        }
+        for (e, original) in d.line.events.iter().zip(&d.originals) {
+            if let (Some(sha), Some(bytes)) = (&e.original_sha256, original) {
+                add_blob(&mut blob_order, &mut seen, &tid, sha, bytes);
+            }
+        }
+    }
+    let mut existing_blobs: HashSet<String> = HashSet::new();
+    let shas: Vec<&str> = blob_order.iter().map(|b| b.sha256).collect();
+    for chunk in shas.chunks(IN_CHUNK) {
+        existing_blobs.extend(
+            blobs::table
+                .filter(blobs::tenant_id.eq(&tid))
+                .filter(blobs::sha256.eq_any(chunk))
+                .select(blobs::sha256)
+                .load::<String>(c)?,
+        );
+    }
+    let new_blobs: Vec<NewBlob<'_>> = blob_order
+        .iter()
+        .filter(|b| !existing_blobs.contains(b.sha256))
+        .copied()
+        .collect();
+    // Blobs are large: a few per statement keep the statement's memory bounded.
+    for chunk in new_blobs.chunks(64) {
+        NewBlob::insert(c, chunk)?;
+    }
+
+    // The messages themselves, then what hangs off them, the audit events and the outbox.
+    let mut message_rows = Vec::with_capacity(accepted.len());
+    let mut attachment_rows = Vec::new();
+    let mut event_rows = Vec::new();
+    let mut audit_rows = Vec::with_capacity(accepted.len());
+    let mut outbox_rows = Vec::with_capacity(accepted.len());
+    let now = ts(loket_core::now());
+    for (mid, d) in accepted {
+        let Decoded {
+            line: l,
+            raw,
+            attachments: attachment_data,
+            ..
+        } = d;
+        for (ordinal, a) in l.attachments.iter().enumerate() {
+            attachment_rows.push(AttachmentRow {
+                id: a.id.to_string(),
+                tenant_id: tid.clone(),
+                message_id: mid.clone(),
+                ordinal: ordinal as i32,
+                filename: a.filename.clone(),
+                content_type: a.content_type.clone(),
+                content_id: a.content_id.clone(),
+                sha256: a.sha256.clone(),
+                size: attachment_data.get(ordinal).map_or(0, |d| d.len() as i64),
+            });
+        }
+        for e in &l.events {
+            event_rows.push(MessageEventRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                tenant_id: tid.clone(),
+                message_id: mid.clone(),
+                status: e.status.clone(),
+                detail: e.detail.clone(),
+                original_sha256: e.original_sha256.clone(),
+                at: ts(e.at),
+            });
+        }
+        audit_rows.push(audit::chain(
             c,
             ctx,
             tenant,
@@ -635,16 +826,50 @@ fn import_batch(
             AuditAction::MessageImported,
             &AuditSubject::new("message", l.id),
             &serde_json::json!({"sha256": l.raw_sha256, "source": "jsonl"}).to_string(),
-        )?;
-        append_outbox(
-            c,
-            ctx,
-            &tid,
-            OutboxKind::MessageImported,
-            Some(&mid),
-            Some(&conv),
-        )?;
-        imported += 1;
+        )?);
+        let conv = l.conversation_id.to_string();
+        outbox_rows.push(OutboxRow {
+            seq: ctx.take_outbox_seq(),
+            tenant_id: tid.clone(),
+            kind: OutboxKind::MessageImported.as_str().to_owned(),
+            message_id: Some(mid.clone()),
+            conversation_id: Some(conv.clone()),
+            created_at: now,
+        });
+        let mut flags = l.flags;
+        flags.sort();
+        flags.dedup();
+        message_rows.push(MessageRow {
+            id: mid,
+            tenant_id: tid.clone(),
+            conversation_id: conv,
+            contact_id: l.contact_id.to_string(),
+            direction: l.direction.as_str().to_owned(),
+            channel: l.channel.as_str().to_owned(),
+            idempotency_key: l.idempotency_key,
+            provider_message_id: l.provider_message_id,
+            rfc_message_id: l.rfc_message_id,
+            from_address: l.from.address,
+            from_name: l.from.name,
+            to_json: to_json(&l.to)?,
+            subject: l.subject,
+            body_text: l.text,
+            body_html: l.html,
+            sent_at: l.sent_at.map(ts),
+            received_at: ts(l.received_at),
+            raw_sha256: l.raw_sha256,
+            raw_size: raw.len() as i64,
+            raw_content_type: l.raw_content_type,
+            flags_json: to_json(&flags)?,
+            parse_warnings_json: to_json(&l.parse_warnings)?,
+            author: l.author,
+        });
     }
+    let imported = message_rows.len();
+    insert_rows(c, &message_rows, 23)?;
+    insert_rows(c, &attachment_rows, 9)?;
+    insert_rows(c, &event_rows, 7)?;
+    insert_rows(c, &audit_rows, 11)?;
+    insert_rows(c, &outbox_rows, 6)?;
     Ok((imported, present))
 }

@@ -249,3 +249,29 @@ impl AuditRow {
         })
     }
 }
+
+#[derive(Insertable, Clone, Debug)]
+#[diesel(table_name = outbox)]
+pub(crate) struct OutboxRow {
+    pub seq: i64,
+    pub tenant_id: String,
+    pub kind: String,
+    pub message_id: Option<String>,
+    pub conversation_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Insertable, Clone, Copy, Debug)]
+#[diesel(table_name = blobs)]
+pub(crate) struct NewBlob<'a> {
+    pub tenant_id: &'a str,
+    pub sha256: &'a str,
+    pub size: i64,
+    pub data: &'a [u8],
+}
+
+/// Rows per multi-row `INSERT`, so that one statement stays well under the bind-parameter
+/// limits (SQLite 32,766; PostgreSQL 65,535) whatever the table's width.
+pub(crate) fn rows_per_insert(columns: usize) -> usize {
+    (8_000 / columns.max(1)).max(1)
+}
