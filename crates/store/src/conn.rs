@@ -18,6 +18,19 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Executes a statement on the backend's own connection, where diesel caches its
+/// prepared form; through `MultiConnection` an UPDATE is prepared anew every time, which
+/// showed in the ingest profiles.
+macro_rules! execute_cached {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::conn::AnyConnection::Sqlite(c) => $query.execute(c),
+            $crate::conn::AnyConnection::Postgresql(c) => $query.execute(c),
+        }
+    };
+}
+pub(crate) use execute_cached;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,

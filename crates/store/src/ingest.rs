@@ -10,8 +10,8 @@ use crate::{Result, Store, StoreError};
 use diesel::prelude::*;
 use loket_core::{
     Actor, Address, AttachmentId, AuditAction, AuditSubject, Channel, ContactId, ConversationHint,
-    ConversationId, ConversationStatus, DeliveryStatus, Direction, Inbound, MessageFlag, MessageId,
-    NewAttachment, Outbound, Principal, Tenant, TenantId, Timestamp, conversation_token,
+    ConversationId, ConversationStatus, DeliveryStatus, Direction, Inbound, Message, MessageFlag,
+    MessageId, NewAttachment, Outbound, Principal, Tenant, TenantId, Timestamp, conversation_token,
     sha256_hex,
 };
 use serde::Serialize;
@@ -201,16 +201,14 @@ fn touch_conversation(
 ) -> Result<()> {
     let target = conversations::table.filter(conversations::id.eq(conversation));
     if reopen {
-        diesel::update(target)
-            .set((
-                conversations::last_message_at.eq(ts(at)),
-                conversations::status.eq(ConversationStatus::Open.as_str()),
-            ))
-            .execute(conn)?;
+        let q = diesel::update(target).set((
+            conversations::last_message_at.eq(ts(at)),
+            conversations::status.eq(ConversationStatus::Open.as_str()),
+        ));
+        crate::conn::execute_cached!(conn, q)?;
     } else {
-        diesel::update(target)
-            .set(conversations::last_message_at.eq(ts(at)))
-            .execute(conn)?;
+        let q = diesel::update(target).set(conversations::last_message_at.eq(ts(at)));
+        crate::conn::execute_cached!(conn, q)?;
     }
     Ok(())
 }
@@ -221,7 +219,8 @@ fn insert_attachments(
     message: &str,
     attachments: &[NewAttachment],
     ids: Option<&[AttachmentId]>,
-) -> Result<()> {
+) -> Result<Vec<AttachmentRow>> {
+    let mut rows = Vec::with_capacity(attachments.len());
     for (i, a) in attachments.iter().enumerate() {
         let sha = sha256_hex(&a.data);
         put_blob(conn, tenant, &sha, &a.data)?;
@@ -240,8 +239,9 @@ fn insert_attachments(
         diesel::insert_into(attachments::table)
             .values(&row)
             .execute(conn)?;
+        rows.push(row);
     }
-    Ok(())
+    Ok(rows)
 }
 
 /// Everything needed to write one message; shared by ingest, outbound and import.
@@ -259,7 +259,11 @@ pub(crate) struct NewMessage<'a> {
     pub attachment_ids: Option<&'a [AttachmentId]>,
 }
 
-pub(crate) fn insert_message(conn: &mut AnyConnection, m: NewMessage<'_>) -> Result<()> {
+/// Writes the message, its original and attachments; returns the rows written.
+pub(crate) fn insert_message(
+    conn: &mut AnyConnection,
+    m: NewMessage<'_>,
+) -> Result<(MessageRow, Vec<AttachmentRow>)> {
     let inbound = m.inbound;
     put_blob(conn, m.tenant, &m.raw_sha, &inbound.raw)?;
     let mut flags = inbound.flags.clone();
@@ -293,21 +297,34 @@ pub(crate) fn insert_message(conn: &mut AnyConnection, m: NewMessage<'_>) -> Res
     diesel::insert_into(messages::table)
         .values(&row)
         .execute(conn)?;
-    insert_attachments(
+    let attachments = insert_attachments(
         conn,
         m.tenant,
         &row.id,
         &inbound.attachments,
         m.attachment_ids,
-    )
+    )?;
+    Ok((row, attachments))
 }
 
 fn ingest_one(
     conn: &mut AnyConnection,
     ctx: &mut BatchCtx,
     tenant: TenantId,
-    mut inbound: Inbound,
+    inbound: Inbound,
 ) -> Result<Ingested> {
+    ingest_one_returning(conn, ctx, tenant, inbound).map(|(i, _)| i)
+}
+
+/// The message as written, for callers that answer with it (`None` for a duplicate).
+type Written = Option<(MessageRow, Vec<AttachmentRow>)>;
+
+fn ingest_one_returning(
+    conn: &mut AnyConnection,
+    ctx: &mut BatchCtx,
+    tenant: TenantId,
+    mut inbound: Inbound,
+) -> Result<(Ingested, Written)> {
     let tid = tenant.to_string();
     let exists: i64 = tenants::table
         .filter(tenants::id.eq(&tid))
@@ -329,13 +346,14 @@ fn ingest_one(
         ))
         .load(conn)?;
     if let Some((id, conv, _)) = seen.iter().find(|(_, _, sha)| *sha == raw_sha) {
-        return Ok(Ingested {
+        let ingested = Ingested {
             message_id: parse("message id", id)?,
             conversation_id: parse("conversation id", conv)?,
             duplicate: true,
             key_conflict: false,
             seq: None,
-        });
+        };
+        return Ok((ingested, None));
     }
     let key_conflict = !seen.is_empty();
     if key_conflict {
@@ -374,7 +392,7 @@ fn ingest_one(
         )?,
     };
     let id = MessageId::new();
-    insert_message(
+    let written = insert_message(
         conn,
         NewMessage {
             id,
@@ -415,13 +433,14 @@ fn ingest_one(
         Some(&mid),
         Some(&conversation),
     )?;
-    Ok(Ingested {
+    let ingested = Ingested {
         message_id: id,
         conversation_id: parse("conversation id", &conversation)?,
         duplicate: false,
         key_conflict,
         seq: Some(seq),
-    })
+    };
+    Ok((ingested, Some(written)))
 }
 
 impl Store {
@@ -444,6 +463,46 @@ impl Store {
             }
             other => other,
         }
+    }
+
+    /// Like [`Store::ingest`], and also returns the stored message, built from what was
+    /// written instead of read back (the HTTP ingest answers with it).
+    pub async fn ingest_returning_message(
+        &self,
+        tenant: TenantId,
+        inbound: Inbound,
+    ) -> Result<(Ingested, Message)> {
+        let (ingested, written) = match self
+            .write({
+                let inbound = inbound.clone();
+                move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound)
+            })
+            .await
+        {
+            Err(StoreError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => {
+                // As in `ingest`: a concurrent commit of the same key; now a duplicate.
+                self.write(move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound))
+                    .await?
+            }
+            other => other?,
+        };
+        let message = match written {
+            Some((row, attachments)) => row.into_domain(
+                attachments
+                    .into_iter()
+                    .map(AttachmentRow::into_domain)
+                    .collect::<Result<_>>()?,
+                None,
+            )?,
+            None => self
+                .message(tenant, ingested.message_id)
+                .await?
+                .ok_or_else(|| StoreError::not_found("message", ingested.message_id))?,
+        };
+        Ok((ingested, message))
     }
 
     /// Stores many inbound messages in one transaction (bulk paths and benchmarks).

@@ -10,9 +10,9 @@ MESSAGES="${MESSAGES:-3000}"
 CLIENTS="${CLIENTS:-10}"
 SIZE="${SIZE:-51200}"
 PG="${LOKET_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
-cargo build -q -p loket-mail --example smtp_bench
-BIN="$CARGO_TARGET_DIR/debug/examples/smtp_bench"
-echo "# $(date -u +%FT%TZ) $(nproc) cores, profile dev (dependencies opt-level 2)"
+cargo build -q --release -p loket-mail --example smtp_bench
+BIN="$CARGO_TARGET_DIR/release/examples/smtp_bench"
+echo "# $(date -u +%FT%TZ) $(nproc) cores, release profile"
 "$BIN" --db sqlite --clients "$CLIENTS" --messages "$MESSAGES" --size "$SIZE"
 if pg_isready -q -h 127.0.0.1 -p 5432; then
     SCHEMA="bench_mail_$$"

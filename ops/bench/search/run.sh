@@ -17,12 +17,11 @@ bash "$ROOT/ops/ci/install-search.sh"
 echo "== corpus: $N messages, 1000 queries (fixed seed)"
 python3 "$HERE/gen_corpus.py" --n "$N" --out "$OUT"
 
-echo "== build (dev profile as in CI: dependencies at opt-level 2, loket-search at opt-level 3)"
-(cd "$ROOT" && cargo build -q -p loket-search --examples \
-  --config 'profile.dev.package.loket-search.opt-level=3')
+echo "== build (release profile, as \`loket serve\` runs)"
+(cd "$ROOT" && cargo build -q --release -p loket-search --examples)
 
 echo "== tantivy"
-"$TARGET/debug/examples/search_bench" "$OUT/corpus.jsonl" "$OUT/queries.jsonl" "$OUT/tantivy-index" "$CLIENTS" | tee "$OUT/tantivy.json"
+"$TARGET/release/examples/search_bench" "$OUT/corpus.jsonl" "$OUT/queries.jsonl" "$OUT/tantivy-index" "$CLIENTS" | tee "$OUT/tantivy.json"
 rm -rf "$OUT/tantivy-index"
 echo "== SQLite FTS5"
 python3 "$HERE/sql_bench.py" sqlite --dir "$OUT" --clients "$CLIENTS" | tee "$OUT/sqlite.json"
@@ -30,5 +29,5 @@ rm -f "$OUT/fts5.db"*
 echo "== PostgreSQL FTS"
 python3 "$HERE/sql_bench.py" pg --dir "$OUT" --clients "$CLIENTS" | tee "$OUT/pg.json"
 echo "== ingest -> searchable (real store and indexer)"
-"$TARGET/debug/examples/latency_bench" 100 | tee "$OUT/latency.json"
+"$TARGET/release/examples/latency_bench" 100 | tee "$OUT/latency.json"
 python3 "$HERE/report.py" "$OUT" "$N" "$CLIENTS" | tee "$OUT/summary.md"

@@ -178,13 +178,11 @@ pub async fn post_message(
         },
         None => ConversationHint::LatestOpenOfContact,
     };
-    let ingested = state.store.ingest(principal.tenant, inbound).await?;
-    state.metrics.ingested(channel, ingested.duplicate);
-    let message = state
+    let (ingested, message) = state
         .store
-        .message(principal.tenant, ingested.message_id)
-        .await?
-        .ok_or_else(|| Problem::not_found("message"))?;
+        .ingest_returning_message(principal.tenant, inbound)
+        .await?;
+    state.metrics.ingested(channel, ingested.duplicate);
     let status = if ingested.duplicate {
         StatusCode::OK
     } else {
