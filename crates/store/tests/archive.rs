@@ -696,3 +696,115 @@ async fn migrations_up_down_up_on_both_backends() {
         assert!(db.store.ready().await.expect("ready"));
     }
 }
+
+fn lines_source(
+    text: String,
+) -> impl Fn() -> loket_store::Result<Box<dyn Iterator<Item = std::io::Result<String>> + Send>> {
+    move || {
+        Ok(Box::new(
+            text.lines()
+                .map(|l| Ok(l.to_owned()))
+                .collect::<Vec<_>>()
+                .into_iter(),
+        ))
+    }
+}
+
+on_both!(
+    import_across_batches_skips_what_is_present_and_keeps_conversations_current,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "zwolle").await;
+        // Two conversations of three messages each, interleaved, so every batch of two
+        // touches conversations created by an earlier batch.
+        for i in 0..3 {
+            let mut a = chat(&format!("a{i}"), &format!("eerste {i}"));
+            a.from = Address::new("session:a");
+            db.store.ingest(t.id, a).await.expect("in");
+            let mut b = chat(&format!("b{i}"), &format!("tweede {i}"));
+            b.from = Address::new("session:b");
+            db.store.ingest(t.id, b).await.expect("in");
+        }
+        let first = export(&db.store).await;
+        let one_line = first.lines().next().expect("line").to_owned();
+        // The same line twice in one file: one message.
+        let doubled = format!("{first}{one_line}\n");
+
+        let empty = match db.backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        }
+        .expect("empty db");
+        let opts = || loket_store::jsonl::ImportOptions {
+            create_tenants: true,
+            batch_size: 2,
+            ..Default::default()
+        };
+        let report = empty
+            .store
+            .import_jsonl(lines_source(doubled), opts())
+            .await
+            .expect("import")
+            .expect("valid file");
+        assert_eq!((report.imported, report.already_present), (6, 1));
+        // A rerun (an interrupted import completed) writes nothing twice.
+        let again = empty
+            .store
+            .import_jsonl(lines_source(first.clone()), opts())
+            .await
+            .expect("import")
+            .expect("valid file");
+        assert_eq!((again.imported, again.already_present), (0, 6));
+        assert_eq!(export(&empty.store).await, first);
+        // Each conversation's summary shows its latest message, as in the source.
+        let imported = empty
+            .store
+            .tenant_by_slug("zwolle")
+            .await
+            .expect("tenant")
+            .expect("created");
+        let mut conversation_ids: Vec<ConversationId> = first
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("json");
+                v["conversation_id"]
+                    .as_str()
+                    .expect("id")
+                    .parse()
+                    .expect("uuid")
+            })
+            .collect();
+        conversation_ids.sort();
+        conversation_ids.dedup();
+        assert_eq!(conversation_ids.len(), 2);
+        for cid in conversation_ids {
+            let want = db.store.conversation(t.id, cid).await.expect("read");
+            let got = empty
+                .store
+                .conversation(imported.id, cid)
+                .await
+                .expect("read");
+            assert_eq!(
+                got.map(|c| c.last_message_at),
+                want.map(|c| c.last_message_at)
+            );
+        }
+        assert!(empty.store.verify().await.expect("verify").ok());
+
+        // A conversation id that belongs to another tenant is refused, nothing written.
+        let other = tenant(&empty.store, "kampen").await;
+        let first_id = serde_json::from_str::<serde_json::Value>(&one_line).expect("json")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let stolen = one_line
+            .replace("\"tenant\":\"zwolle\"", "\"tenant\":\"kampen\"")
+            .replace(
+                &format!("\"id\":\"{first_id}\""),
+                &format!("\"id\":\"{}\"", MessageId::new()),
+            )
+            .replace("\"idempotency_key\":\"a0\"", "\"idempotency_key\":\"x0\"");
+        let refused = empty.store.import_jsonl(lines_source(stolen), opts()).await;
+        assert!(refused.is_err(), "{refused:?}");
+        assert_eq!(empty.store.message_count(other.id).await.expect("count"), 0);
+    }
+);
