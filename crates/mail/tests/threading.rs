@@ -469,3 +469,47 @@ async fn outbound_through_relay_with_starttls_and_auth() {
     assert_eq!(att[0].filename.as_deref(), Some("besluit.pdf"));
     assert_eq!(att[0].data, b"%PDF-1.4\n% besluit\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_through_relay_with_implicit_tls_and_auth() {
+    let (certdir, ca_pem, cert, key) = test_certificates();
+    let relay = Relay::start_implicit_tls(&cert, &key, "loket", "relay-geheim");
+    let pw = certdir.path().join("relay-password");
+    std::fs::write(&pw, "relay-geheim\n").unwrap();
+    let (port, ca) = (relay.port, ca_pem);
+    let m = Mail::start_with(Db::Sqlite, None, move |cfg| {
+        cfg.relay = Some(loket_mail::RelayConfig {
+            host: "127.0.0.1".into(),
+            port,
+            tls: loket_mail::TlsMode::Implicit,
+            username: Some("loket".into()),
+            password_file: Some(pw),
+            tls_ca_file: Some(ca),
+            retry_base_secs: 1,
+            max_attempts: 2,
+            ..loket_mail::RelayConfig::default()
+        });
+    })
+    .await;
+    let r = m
+        .send_bytes(
+            "jan@burger.example",
+            &[INFO],
+            b"From: jan@burger.example\r\nSubject: Vraag\r\n\r\nvraag\r\n",
+        )
+        .await;
+    assert_eq!(r["code"], 250);
+    let conv = m.messages().await[0].conversation_id;
+    let principal = Principal::system(m.tenant.id, "test-clerk");
+    let q = m
+        .store
+        .queue_outbound(&principal, conv, Outbound::text("antwoord over TLS"))
+        .await
+        .unwrap();
+    wait_status(&m, q.message_id, DeliveryStatus::Sent).await;
+    let received = relay.received();
+    assert_eq!(received.len(), 1);
+    assert_eq!(received[0].1["rcpt_tos"][0], "jan@burger.example");
+    let text = String::from_utf8_lossy(&received[0].0).into_owned();
+    assert!(text.contains("antwoord over TLS"), "{text}");
+}

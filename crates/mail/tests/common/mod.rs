@@ -285,6 +285,17 @@ impl Relay {
         ])
     }
 
+    /// Like `start_secure`, but TLS from the first byte (SMTPS, as on port 465).
+    pub fn start_implicit_tls(cert: &Path, key: &Path, user: &str, password: &str) -> Relay {
+        Self::start_args(&[
+            cert.display().to_string(),
+            key.display().to_string(),
+            user.to_owned(),
+            password.to_owned(),
+            "implicit".to_owned(),
+        ])
+    }
+
     fn start_args(extra: &[String]) -> Relay {
         let dir = tempfile::tempdir().expect("tmp");
         let mut child = Command::new(python())

@@ -1,7 +1,9 @@
 """Outbound relay for loket-mail tests: aiosmtpd on 127.0.0.1, one file per message.
 
-Usage: relay.py OUTDIR [CERT KEY USER PASSWORD] -> prints "PORT <n>" once listening.
-With CERT/KEY/USER/PASSWORD the relay requires STARTTLS and AUTH (PLAIN/LOGIN). Each message is written as
+Usage: relay.py OUTDIR [CERT KEY USER PASSWORD [implicit]] -> prints "PORT <n>" once listening.
+With CERT/KEY/USER/PASSWORD the relay requires STARTTLS and AUTH (PLAIN/LOGIN); with
+"implicit" as well it speaks TLS from the first byte (SMTPS, as on port 465) and requires
+AUTH inside it. Each message is written as
 OUTDIR/<n>.eml (the DATA content exactly as received, after dot-unstuffing) and
 OUTDIR/<n>.json (envelope). A recipient starting with "fail-perm" gets 550, one starting
 with "fail-temp" gets 451.
@@ -61,8 +63,13 @@ def main():
             ok = auth_data.login == user.encode() and auth_data.password == password.encode()
             return AuthResult(success=ok)
 
-        kw = dict(tls_context=ctx, require_starttls=True, auth_required=True,
-                  auth_require_tls=True, authenticator=authenticator)
+        if len(sys.argv) >= 7 and sys.argv[6] == "implicit":
+            # The whole connection is TLS; aiosmtpd's STARTTLS bookkeeping does not apply.
+            kw = dict(ssl_context=ctx, auth_required=True, auth_require_tls=False,
+                      authenticator=authenticator)
+        else:
+            kw = dict(tls_context=ctx, require_starttls=True, auth_required=True,
+                      auth_require_tls=True, authenticator=authenticator)
     ctl = Controller(Handler(outdir), hostname="127.0.0.1", port=port, decode_data=False, **kw)
     ctl.start()
     print("PORT %d" % port, flush=True)
