@@ -419,18 +419,22 @@ async fn outbound_survives_restart_without_resending() {
     handles.join().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn outbound_through_relay_with_starttls_and_auth() {
-    let (certdir, ca_pem, cert, key) = test_certificates();
-    let relay = Relay::start_secure(&cert, &key, "loket", "relay-geheim");
+/// A loket whose relay is `relay` (AUTH as loket / relay-geheim, `tls` towards it), with
+/// one inbound mail from jan@burger.example; returns it and that mail's conversation.
+async fn mail_with_secure_relay(
+    relay: &Relay,
+    tls: loket_mail::TlsMode,
+    certdir: &tempfile::TempDir,
+    ca: std::path::PathBuf,
+) -> (Mail, loket_core::ConversationId) {
     let pw = certdir.path().join("relay-password");
     std::fs::write(&pw, "relay-geheim\n").unwrap();
-    let (port, ca) = (relay.port, ca_pem);
+    let port = relay.port;
     let m = Mail::start_with(Db::Sqlite, None, move |cfg| {
         cfg.relay = Some(loket_mail::RelayConfig {
             host: "127.0.0.1".into(),
             port,
-            tls: loket_mail::TlsMode::Starttls,
+            tls,
             username: Some("loket".into()),
             password_file: Some(pw),
             tls_ca_file: Some(ca),
@@ -449,6 +453,15 @@ async fn outbound_through_relay_with_starttls_and_auth() {
         .await;
     assert_eq!(r["code"], 250);
     let conv = m.messages().await[0].conversation_id;
+    (m, conv)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbound_through_relay_with_starttls_and_auth() {
+    let (certdir, ca_pem, cert, key) = test_certificates();
+    let relay = Relay::start_secure(&cert, &key, "loket", "relay-geheim");
+    let (m, conv) =
+        mail_with_secure_relay(&relay, loket_mail::TlsMode::Starttls, &certdir, ca_pem).await;
     let principal = Principal::system(m.tenant.id, "test-clerk");
     let mut out = Outbound::text("antwoord, met de brief als bijlage");
     out.attachments.push(loket_core::NewAttachment {
@@ -474,32 +487,8 @@ async fn outbound_through_relay_with_starttls_and_auth() {
 async fn outbound_through_relay_with_implicit_tls_and_auth() {
     let (certdir, ca_pem, cert, key) = test_certificates();
     let relay = Relay::start_implicit_tls(&cert, &key, "loket", "relay-geheim");
-    let pw = certdir.path().join("relay-password");
-    std::fs::write(&pw, "relay-geheim\n").unwrap();
-    let (port, ca) = (relay.port, ca_pem);
-    let m = Mail::start_with(Db::Sqlite, None, move |cfg| {
-        cfg.relay = Some(loket_mail::RelayConfig {
-            host: "127.0.0.1".into(),
-            port,
-            tls: loket_mail::TlsMode::Implicit,
-            username: Some("loket".into()),
-            password_file: Some(pw),
-            tls_ca_file: Some(ca),
-            retry_base_secs: 1,
-            max_attempts: 2,
-            ..loket_mail::RelayConfig::default()
-        });
-    })
-    .await;
-    let r = m
-        .send_bytes(
-            "jan@burger.example",
-            &[INFO],
-            b"From: jan@burger.example\r\nSubject: Vraag\r\n\r\nvraag\r\n",
-        )
-        .await;
-    assert_eq!(r["code"], 250);
-    let conv = m.messages().await[0].conversation_id;
+    let (m, conv) =
+        mail_with_secure_relay(&relay, loket_mail::TlsMode::Implicit, &certdir, ca_pem).await;
     let principal = Principal::system(m.tenant.id, "test-clerk");
     let q = m
         .store
