@@ -584,18 +584,10 @@ on_both!(
             Backend::Postgres => TestDb::postgres().await,
         }
         .expect("empty db");
-        let text = first.clone();
         let report = empty
             .store
             .import_jsonl(
-                move || {
-                    Ok(Box::new(
-                        text.lines()
-                            .map(|l| Ok(l.to_owned()))
-                            .collect::<Vec<_>>()
-                            .into_iter(),
-                    ))
-                },
+                lines_source(first.clone()),
                 loket_store::jsonl::ImportOptions {
                     create_tenants: true,
                     ..Default::default()
