@@ -446,23 +446,7 @@ fn ingest_one_returning(
 impl Store {
     /// Stores one inbound message durably and idempotently; returns after commit.
     pub async fn ingest(&self, tenant: TenantId, inbound: Inbound) -> Result<Ingested> {
-        let r = {
-            let inbound = inbound.clone();
-            self.write(move |c, ctx| ingest_one(c, ctx, tenant, inbound))
-                .await
-        };
-        match r {
-            Err(StoreError::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ))) => {
-                // Another request committed the same key between our check and our insert;
-                // a fresh transaction now finds its message (a duplicate).
-                self.write(move |c, ctx| ingest_one(c, ctx, tenant, inbound))
-                    .await
-            }
-            other => other,
-        }
+        Ok(self.ingest_written(tenant, inbound).await?.0)
     }
 
     /// Like [`Store::ingest`], and also returns the stored message, built from what was
@@ -472,23 +456,7 @@ impl Store {
         tenant: TenantId,
         inbound: Inbound,
     ) -> Result<(Ingested, Message)> {
-        let (ingested, written) = match self
-            .write({
-                let inbound = inbound.clone();
-                move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound)
-            })
-            .await
-        {
-            Err(StoreError::Database(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _,
-            ))) => {
-                // As in `ingest`: a concurrent commit of the same key; now a duplicate.
-                self.write(move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound))
-                    .await?
-            }
-            other => other?,
-        };
+        let (ingested, written) = self.ingest_written(tenant, inbound).await?;
         let message = match written {
             Some((row, attachments)) => row.into_domain(
                 attachments
@@ -503,6 +471,30 @@ impl Store {
                 .ok_or_else(|| StoreError::not_found("message", ingested.message_id))?,
         };
         Ok((ingested, message))
+    }
+
+    async fn ingest_written(
+        &self,
+        tenant: TenantId,
+        inbound: Inbound,
+    ) -> Result<(Ingested, Written)> {
+        let r = {
+            let inbound = inbound.clone();
+            self.write(move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound))
+                .await
+        };
+        match r {
+            Err(StoreError::Database(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            ))) => {
+                // Another request committed the same key between our check and our insert;
+                // a fresh transaction now finds its message (a duplicate).
+                self.write(move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound))
+                    .await
+            }
+            other => other,
+        }
     }
 
     /// Stores many inbound messages in one transaction (bulk paths and benchmarks).

@@ -558,14 +558,7 @@ macro_rules! row_insert {
             // `MultiConnection` has no multi-row INSERT of its own; each backend's
             // connection has one.
             fn insert(c: &mut AnyConnection, rows: &[Self]) -> Result<()> {
-                match c {
-                    AnyConnection::Sqlite(c) => {
-                        diesel::insert_into($table).values(rows).execute(c)?
-                    }
-                    AnyConnection::Postgresql(c) => {
-                        diesel::insert_into($table).values(rows).execute(c)?
-                    }
-                };
+                crate::conn::execute_cached!(c, diesel::insert_into($table).values(rows))?;
                 Ok(())
             }
         }
