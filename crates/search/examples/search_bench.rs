@@ -1,9 +1,14 @@
 //! tantivy side of the search benchmark (driven by `ops/bench/search/run.sh`).
 //!
-//! `search_bench <corpus.jsonl> <queries.jsonl> <index-dir> <clients>` builds the index
-//! from the corpus, runs every query of the mix with `clients` threads (top-20 + exact
-//! message and conversation counts, hits loaded, no snippets), then again with snippets,
-//! and prints one JSON object with the figures.
+//! `search_bench build <corpus.jsonl> <index-root>` builds the index from the corpus and
+//! prints the build figures and the generation's directory (JSON).
+//!
+//! `search_bench serve <generation-dir> <queries.jsonl> <clients>` opens that index in a
+//! fresh process, as `loket serve` would after a restart, runs every query of the mix with
+//! `clients` threads (top-20 + exact message and conversation counts, hits loaded, no
+//! snippets), then again with snippets, and prints the figures and the serving process's
+//! memory (JSON). Two processes so that the memory figure is the serving one, not what
+//! the allocator kept from indexing.
 
 use loket_core::{Address, ConversationId, MessageId};
 use loket_search::bench;
@@ -113,17 +118,20 @@ fn run(
 
 fn main() -> Result<(), BoxErr> {
     let a: Vec<String> = std::env::args().collect();
-    if a.len() < 5 {
-        return Err(
-            "usage: search_bench <corpus.jsonl> <queries.jsonl> <index-dir> <clients>".into(),
-        );
+    match (a.get(1).map(String::as_str), a.len()) {
+        (Some("build"), 4) => build(&a[2], std::path::Path::new(&a[3])),
+        (Some("serve"), 5) => serve(std::path::Path::new(&a[2]), &a[3], a[4].parse()?),
+        _ => Err("usage: search_bench build <corpus.jsonl> <index-root> | \
+             search_bench serve <generation-dir> <queries.jsonl> <clients>"
+            .into()),
     }
-    let clients: usize = a[4].parse()?;
-    let dir = std::path::Path::new(&a[3]);
-    let _ = std::fs::remove_dir_all(dir);
-    let g = bench::create(dir)?;
+}
+
+fn build(corpus: &str, root: &std::path::Path) -> Result<(), BoxErr> {
+    let _ = std::fs::remove_dir_all(root);
+    let g = bench::create(root)?;
     let t0 = Instant::now();
-    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&a[1])?);
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(corpus)?);
     let docs = file.lines().map_while(Result::ok).filter_map(|l| {
         let r: Row = serde_json::from_str(&l).ok()?;
         Some(MessageDoc {
@@ -151,7 +159,17 @@ fn main() -> Result<(), BoxErr> {
         .filter_map(|e| e.ok()?.metadata().ok())
         .map(|m| m.len())
         .sum();
-    let qs: Vec<String> = std::io::BufReader::new(std::fs::File::open(&a[2])?)
+    let out = serde_json::json!({
+        "messages": n, "build_s": build_s, "segments": segments, "index_bytes": size,
+        "dir": g.dir, "build_vmhwm_kib": proc_status("VmHWM:"),
+    });
+    println!("{out}");
+    Ok(())
+}
+
+fn serve(dir: &std::path::Path, queries: &str, clients: usize) -> Result<(), BoxErr> {
+    let g = bench::open(dir)?;
+    let qs: Vec<String> = std::io::BufReader::new(std::fs::File::open(queries)?)
         .lines()
         .map_while(Result::ok)
         .filter_map(|l| serde_json::from_str::<Q>(&l).ok().map(|q| q.tantivy))
@@ -162,7 +180,6 @@ fn main() -> Result<(), BoxErr> {
     let with_snippets = run(&g, &qs, clients, true)?;
     let out = serde_json::json!({
         "engine": "tantivy (loket-search)",
-        "messages": n, "build_s": build_s, "segments": segments, "index_bytes": size,
         "top20_count": plain, "top20_count_snippets": with_snippets,
         "vmrss_kib": proc_status("VmRSS:"), "rss_anon_kib": proc_status("RssAnon:"),
         "rss_file_kib": proc_status("RssFile:"), "vmhwm_kib": proc_status("VmHWM:"),

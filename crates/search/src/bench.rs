@@ -19,6 +19,11 @@ pub fn create(dir: &Path) -> Result<Generation, SearchError> {
     Generation::create(dir)
 }
 
+/// Opens a generation made by [`create`] (its directory is `BenchIndex::dir`).
+pub fn open(dir: &Path) -> Result<Generation, SearchError> {
+    Generation::open_dir(dir)
+}
+
 /// Bulk-indexes `docs` with a rebuild writer and commits.
 pub fn build(
     g: &Generation,
@@ -59,7 +64,7 @@ pub fn search(
             sort,
             after: None,
             limit,
-            count_conversations: true,
+            conversations: Some(&g.conversations),
         },
     )?;
     let mut snip = snippets.then(|| Snippeter::new(h));

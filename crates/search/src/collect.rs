@@ -3,16 +3,123 @@
 
 use crate::schema::join_u128;
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashSet};
+use std::collections::{BinaryHeap, HashMap};
 use std::hash::BuildHasherDefault;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::ColumnValues;
+use tantivy::index::SegmentId;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
 
-type U64Col = Arc<dyn ColumnValues<u64>>;
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<rustc_hash::FxHasher>>;
 
-pub type FastSet = HashSet<u128, BuildHasherDefault<rustc_hash::FxHasher>>;
+pub type FastSet = std::collections::HashSet<u128, BuildHasherDefault<rustc_hash::FxHasher>>;
+
+/// Dense numbers for the conversations of one index, so that counting the distinct
+/// conversations of a result is one array read and one bit per matching message instead
+/// of reading two 64-bit columns and probing a hash set of 128-bit ids (which made the
+/// exact conversation count the larger part of a search for a very common term).
+///
+/// Ordinals are assigned on first sight and never change; a conversation keeps its
+/// ordinal in every segment, so per-segment bitsets can simply be OR-ed. The per-segment
+/// table (document → ordinal, 4 bytes per document) is built the first time a segment is
+/// searched and dropped by [`ConversationOrdinals::retain`] once the segment is gone.
+#[derive(Default)]
+pub struct ConversationOrdinals {
+    state: Mutex<OrdinalState>,
+}
+
+#[derive(Default)]
+struct OrdinalState {
+    ordinal_of: FastMap<u128, u32>,
+    segments: FastMap<SegmentId, Arc<[u32]>>,
+}
+
+impl ConversationOrdinals {
+    /// The document → conversation ordinal table of `reader`'s segment, and the number of
+    /// ordinals assigned so far (an upper bound for every ordinal in the table).
+    pub fn segment(&self, reader: &SegmentReader) -> tantivy::Result<(Arc<[u32]>, usize)> {
+        // A poisoned lock only means another search panicked mid-insert; the maps stay
+        // consistent (each insert is complete or absent), so keep using them.
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(t) = st.segments.get(&reader.segment_id()) {
+            return Ok((t.clone(), st.ordinal_of.len()));
+        }
+        let ff = reader.fast_fields();
+        let hi = ff.u64("conv_hi")?.first_or_default_col(0);
+        let lo = ff.u64("conv_lo")?.first_or_default_col(0);
+        let st = &mut *st;
+        let table: Arc<[u32]> = (0..reader.max_doc())
+            .map(|doc| {
+                let id = join_u128(hi.get_val(doc), lo.get_val(doc));
+                let next = st.ordinal_of.len() as u32;
+                *st.ordinal_of.entry(id).or_insert(next)
+            })
+            .collect();
+        st.segments.insert(reader.segment_id(), table.clone());
+        Ok((table, st.ordinal_of.len()))
+    }
+
+}
+
+/// Registered with the index reader: builds the tables of new segments when the reader
+/// reloads (in the indexer, not in a search) and drops those of segments that no live
+/// searcher (current, or pinned for cursor paging) has any more.
+impl tantivy::Warmer for ConversationOrdinals {
+    fn warm(&self, searcher: &tantivy::Searcher) -> tantivy::Result<()> {
+        for r in searcher.segment_readers() {
+            self.segment(r)?;
+        }
+        Ok(())
+    }
+
+    fn garbage_collect(&self, live: &[&tantivy::SearcherGeneration]) {
+        let mut st = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        st.segments
+            .retain(|id, _| live.iter().any(|g| g.segments().contains_key(id)));
+    }
+}
+
+/// A set of conversation ordinals.
+#[derive(Default)]
+pub struct ConversationSet {
+    words: Vec<u64>,
+}
+
+impl ConversationSet {
+    fn with_capacity(ordinals: usize) -> Self {
+        ConversationSet {
+            words: vec![0; ordinals.div_ceil(64)],
+        }
+    }
+
+    fn insert(&mut self, ordinal: u32) {
+        let (w, b) = ((ordinal / 64) as usize, ordinal % 64);
+        if let Some(word) = self.words.get_mut(w) {
+            *word |= 1 << b;
+        }
+    }
+
+    fn union(&mut self, other: ConversationSet) {
+        if self.words.len() < other.words.len() {
+            let small = std::mem::replace(&mut self.words, other.words);
+            self.union(ConversationSet { words: small });
+            return;
+        }
+        for (a, b) in self.words.iter_mut().zip(other.words) {
+            *a |= b;
+        }
+    }
+
+    /// Number of distinct conversations.
+    pub fn len(&self) -> usize {
+        self.words.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.words.iter().all(|w| *w == 0)
+    }
+}
 
 /// Sort key, compared descending: the first element is the primary key (score bits or
 /// time), the second the message id as tie-breaker, so every key is unique.
@@ -46,19 +153,20 @@ fn normalize(sort: Sort, primary: i64, id: u128) -> Key {
     }
 }
 
-pub struct PageCollector {
+pub struct PageCollector<'a> {
     pub sort: Sort,
     /// Only documents with a key strictly below this (normalized) key.
     pub after: Option<Key>,
     /// Page size; 0 collects only the counts. `usize::MAX` collects every match (streaming).
     pub limit: usize,
-    pub count_conversations: bool,
+    /// Count distinct conversations with the index's ordinals (None: don't count).
+    pub conversations: Option<&'a ConversationOrdinals>,
 }
 
 #[derive(Default)]
 pub struct PageFruit {
     pub total: u64,
-    pub conversations: FastSet,
+    pub conversations: ConversationSet,
     /// Best first.
     pub hits: Vec<(Key, Score, DocAddress)>,
 }
@@ -70,15 +178,15 @@ pub struct PageSegment {
     seg: SegmentOrdinal,
     id_hi: Arc<dyn ColumnValues<u64>>,
     id_lo: Arc<dyn ColumnValues<u64>>,
-    conv: Option<(U64Col, U64Col)>,
+    conv: Option<Arc<[u32]>>,
     time: Arc<dyn ColumnValues<i64>>,
     total: u64,
-    conversations: FastSet,
+    conversations: ConversationSet,
     heap: BinaryHeap<Reverse<(Key, u32, DocId)>>,
     all: Vec<(Key, Score, DocAddress)>,
 }
 
-impl Collector for PageCollector {
+impl Collector for PageCollector<'_> {
     type Fruit = PageFruit;
     type Child = PageSegment;
 
@@ -87,6 +195,13 @@ impl Collector for PageCollector {
         let u = |n: &str| -> tantivy::Result<Arc<dyn ColumnValues<u64>>> {
             Ok(ff.u64(n)?.first_or_default_col(0))
         };
+        let (conv, conversations) = match self.conversations {
+            Some(ords) => {
+                let (table, n) = ords.segment(r)?;
+                (Some(table), ConversationSet::with_capacity(n))
+            }
+            None => (None, ConversationSet::default()),
+        };
         Ok(PageSegment {
             sort: self.sort,
             after: self.after,
@@ -94,14 +209,10 @@ impl Collector for PageCollector {
             seg,
             id_hi: u("id_hi")?,
             id_lo: u("id_lo")?,
-            conv: if self.count_conversations {
-                Some((u("conv_hi")?, u("conv_lo")?))
-            } else {
-                None
-            },
+            conv,
             time: ff.i64("received_at")?.first_or_default_col(0),
             total: 0,
-            conversations: FastSet::default(),
+            conversations,
             heap: BinaryHeap::new(),
             all: Vec::new(),
         })
@@ -115,12 +226,7 @@ impl Collector for PageCollector {
         let mut out = PageFruit::default();
         for f in fruits {
             out.total += f.total;
-            if out.conversations.len() < f.conversations.len() {
-                let small = std::mem::replace(&mut out.conversations, f.conversations);
-                out.conversations.extend(small);
-            } else {
-                out.conversations.extend(f.conversations);
-            }
+            out.conversations.union(f.conversations);
             out.hits.extend(f.hits);
         }
         out.hits.sort_unstable_by_key(|h| Reverse(h.0));
@@ -134,9 +240,8 @@ impl SegmentCollector for PageSegment {
 
     fn collect(&mut self, doc: DocId, score: Score) {
         self.total += 1;
-        if let Some((hi, lo)) = &self.conv {
-            self.conversations
-                .insert(join_u128(hi.get_val(doc), lo.get_val(doc)));
+        if let Some(&ordinal) = self.conv.as_ref().and_then(|t| t.get(doc as usize)) {
+            self.conversations.insert(ordinal);
         }
         if self.limit == 0 {
             return;
@@ -221,6 +326,77 @@ mod tests {
         for w in v.windows(2) {
             assert!(score_key(w[0]) < score_key(w[1]));
         }
+    }
+
+    fn doc(conversation: u128, n: u128) -> crate::schema::MessageDoc {
+        crate::schema::MessageDoc {
+            message_id: loket_core::MessageId(uuid::Uuid::from_u128(n)),
+            conversation_id: loket_core::ConversationId(uuid::Uuid::from_u128(conversation)),
+            channel: "sms".into(),
+            direction: "inbound".into(),
+            from: loket_core::Address::new("+31612345678"),
+            to: Vec::new(),
+            subject: None,
+            text: format!("melding {n}"),
+            received_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            attachment_names: Vec::new(),
+            attachment_texts: Vec::new(),
+            labels: Vec::new(),
+            topics: Vec::new(),
+            woo_cases: Vec::new(),
+            flags: Vec::new(),
+        }
+    }
+
+    fn count(g: &crate::index::Generation) -> (u64, usize) {
+        let searcher = g.reader.searcher();
+        let fruit = searcher
+            .search(
+                &tantivy::query::AllQuery,
+                &PageCollector {
+                    sort: Sort::Newest,
+                    after: None,
+                    limit: 5,
+                    conversations: Some(&g.conversations),
+                },
+            )
+            .unwrap();
+        (fruit.total, fruit.conversations.len())
+    }
+
+    /// Conversations that span segments are counted once, before and after a merge, and
+    /// the tables of merged-away segments are dropped.
+    #[test]
+    fn conversations_across_segments_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = crate::bench::create(dir.path()).unwrap();
+        let mut w = g.writer(15_000_000, 1).unwrap();
+        // segment 1: conversations 1..=3; segment 2: conversations 3..=5
+        for (n, conv) in [(1, 1), (2, 2), (3, 3), (4, 3)] {
+            w.add_document(doc(conv, n).to_document(&g.fields)).unwrap();
+        }
+        w.commit().unwrap();
+        for (n, conv) in [(5, 3), (6, 4), (7, 5), (8, 5)] {
+            w.add_document(doc(conv, n).to_document(&g.fields)).unwrap();
+        }
+        w.commit().unwrap();
+        g.reader.reload().unwrap();
+        assert_eq!(g.reader.searcher().segment_readers().len(), 2);
+        assert_eq!(count(&g), (8, 5));
+
+        let ids: Vec<_> = g.index.searchable_segment_ids().unwrap();
+        w.merge(&ids).wait().unwrap();
+        w.wait_merging_threads().unwrap();
+        g.reader.reload().unwrap();
+        assert_eq!(g.reader.searcher().segment_readers().len(), 1);
+        assert_eq!(count(&g), (8, 5));
+        // tantivy's warming GC runs every second (GC_INTERVAL) on its own thread
+        let tables = || g.conversations.state.lock().unwrap().segments.len();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while tables() > 1 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        assert_eq!(tables(), 1, "the merged-away segments' tables are dropped");
     }
 
     #[test]

@@ -68,6 +68,8 @@ pub struct Generation {
     pub reader: IndexReader,
     pub fields: Fields,
     pub schema_version: u32,
+    /// Dense conversation numbers for exact conversation counts (see collect.rs).
+    pub conversations: Arc<crate::collect::ConversationOrdinals>,
 }
 
 impl Generation {
@@ -84,7 +86,7 @@ impl Generation {
             }))
     }
 
-    fn open_dir(dir: &Path) -> Result<Generation, SearchError> {
+    pub(crate) fn open_dir(dir: &Path) -> Result<Generation, SearchError> {
         let index = Index::open_in_dir(dir)?;
         analysis::register(&index);
         let fields = fields_of(&index.schema()).ok_or_else(|| {
@@ -106,9 +108,12 @@ impl Generation {
         fields: Fields,
         schema_version: u32,
     ) -> Result<Generation, SearchError> {
+        let conversations = Arc::new(crate::collect::ConversationOrdinals::default());
+        let warmer: Arc<dyn tantivy::Warmer> = conversations.clone();
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
+            .warmers(vec![Arc::downgrade(&warmer)])
             .try_into()?;
         Ok(Generation {
             dir: dir.to_path_buf(),
@@ -116,6 +121,7 @@ impl Generation {
             reader,
             fields,
             schema_version,
+            conversations,
         })
     }
 

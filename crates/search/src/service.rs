@@ -894,7 +894,7 @@ impl SearchService {
                 sort: req.sort,
                 after,
                 limit,
-                count_conversations: true,
+                conversations: Some(&gn.conversations),
             },
         )?;
         let mut snip = (!req.no_snippets).then(|| Snippeter::new(highlight));
@@ -981,7 +981,7 @@ impl SearchService {
                     sort,
                     after: None,
                     limit: usize::MAX,
-                    count_conversations: true,
+                    conversations: Some(&gn.conversations),
                 },
             )?;
             let mut hits = fruit.hits;
