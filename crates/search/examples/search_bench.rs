@@ -3,12 +3,13 @@
 //! `search_bench build <corpus.jsonl> <index-root>` builds the index from the corpus and
 //! prints the build figures and the generation's directory (JSON).
 //!
-//! `search_bench serve <generation-dir> <queries.jsonl> <clients>` opens that index in a
-//! fresh process, as `loket serve` would after a restart, runs every query of the mix with
-//! `clients` threads (top-20 + exact message and conversation counts, hits loaded, no
-//! snippets), then again with snippets, and prints the figures and the serving process's
-//! memory (JSON). Two processes so that the memory figure is the serving one, not what
-//! the allocator kept from indexing.
+//! `search_bench serve <generation-dir> <queries.jsonl> <clients> <corpus.jsonl>` opens
+//! that index in a fresh process, as `loket serve` would after a restart, runs every query
+//! of the mix with `clients` threads (top-20 + exact message and conversation counts, hits
+//! loaded, no snippets), then again with snippets, then once more while a live writer
+//! (the live indexer's memory budget and commit interval) adds 50,000 further messages,
+//! and prints the figures and the serving process's memory (JSON). Two processes so that
+//! the memory figure is the serving one, not what the allocator kept from the bulk build.
 
 use loket_core::{Address, ConversationId, MessageId};
 use loket_search::bench;
@@ -120,22 +121,24 @@ fn main() -> Result<(), BoxErr> {
     let a: Vec<String> = std::env::args().collect();
     match (a.get(1).map(String::as_str), a.len()) {
         (Some("build"), 4) => build(&a[2], std::path::Path::new(&a[3])),
-        (Some("serve"), 5) => serve(std::path::Path::new(&a[2]), &a[3], a[4].parse()?),
+        (Some("serve"), 6) => serve(std::path::Path::new(&a[2]), &a[3], a[4].parse()?, &a[5]),
         _ => Err("usage: search_bench build <corpus.jsonl> <index-root> | \
-             search_bench serve <generation-dir> <queries.jsonl> <clients>"
+             search_bench serve <generation-dir> <queries.jsonl> <clients> <corpus.jsonl>"
             .into()),
     }
 }
 
-fn build(corpus: &str, root: &std::path::Path) -> Result<(), BoxErr> {
-    let _ = std::fs::remove_dir_all(root);
-    let g = bench::create(root)?;
-    let t0 = Instant::now();
+/// The corpus as documents; `fresh_ids` gives every message a new id (for adding the
+/// same text again as further messages).
+fn corpus_docs(
+    corpus: &str,
+    fresh_ids: bool,
+) -> Result<impl Iterator<Item = MessageDoc>, BoxErr> {
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(corpus)?);
-    let docs = file.lines().map_while(Result::ok).filter_map(|l| {
+    Ok(file.lines().map_while(Result::ok).filter_map(move |l| {
         let r: Row = serde_json::from_str(&l).ok()?;
         Some(MessageDoc {
-            message_id: MessageId(r.id),
+            message_id: MessageId(if fresh_ids { uuid::Uuid::now_v7() } else { r.id }),
             conversation_id: ConversationId(r.conv),
             channel: r.channel,
             direction: r.direction,
@@ -151,8 +154,14 @@ fn build(corpus: &str, root: &std::path::Path) -> Result<(), BoxErr> {
             woo_cases: Vec::new(),
             flags: Vec::new(),
         })
-    });
-    let n = bench::build(&g, docs, 256 * 1024 * 1024, 2)?;
+    }))
+}
+
+fn build(corpus: &str, root: &std::path::Path) -> Result<(), BoxErr> {
+    let _ = std::fs::remove_dir_all(root);
+    let g = bench::create(root)?;
+    let t0 = Instant::now();
+    let n = bench::build(&g, corpus_docs(corpus, false)?, 256 * 1024 * 1024, 2)?;
     let build_s = t0.elapsed().as_secs_f64();
     let segments = g.reader.searcher().segment_readers().len();
     let size: u64 = std::fs::read_dir(&g.dir)?
@@ -167,7 +176,12 @@ fn build(corpus: &str, root: &std::path::Path) -> Result<(), BoxErr> {
     Ok(())
 }
 
-fn serve(dir: &std::path::Path, queries: &str, clients: usize) -> Result<(), BoxErr> {
+fn serve(
+    dir: &std::path::Path,
+    queries: &str,
+    clients: usize,
+    corpus: &str,
+) -> Result<(), BoxErr> {
     let g = bench::open(dir)?;
     let qs: Vec<String> = std::io::BufReader::new(std::fs::File::open(queries)?)
         .lines()
@@ -178,11 +192,27 @@ fn serve(dir: &std::path::Path, queries: &str, clients: usize) -> Result<(), Box
     let _ = run(&g, &qs, clients, false)?;
     let plain = run(&g, &qs, clients, false)?;
     let with_snippets = run(&g, &qs, clients, true)?;
+    let serving = serde_json::json!({
+        "vmrss_kib": proc_status("VmRSS:"), "rss_anon_kib": proc_status("RssAnon:"),
+        "rss_file_kib": proc_status("RssFile:"), "vmhwm_kib": proc_status("VmHWM:"),
+    });
+    let (indexed, while_indexing) = std::thread::scope(|s| {
+        let writer = s.spawn(|| -> Result<u64, BoxErr> {
+            Ok(bench::index_live(&g, corpus_docs(corpus, true)?.take(50_000))?)
+        });
+        let r = run(&g, &qs, clients, false);
+        (writer.join(), r)
+    });
+    let indexed = indexed.map_err(|_| "the live writer panicked")??;
     let out = serde_json::json!({
         "engine": "tantivy (loket-search)",
         "top20_count": plain, "top20_count_snippets": with_snippets,
-        "vmrss_kib": proc_status("VmRSS:"), "rss_anon_kib": proc_status("RssAnon:"),
-        "rss_file_kib": proc_status("RssFile:"), "vmhwm_kib": proc_status("VmHWM:"),
+        "top20_count_while_indexing": while_indexing?, "indexed_while_serving": indexed,
+        "vmrss_kib": serving["vmrss_kib"], "rss_anon_kib": serving["rss_anon_kib"],
+        "rss_file_kib": serving["rss_file_kib"], "vmhwm_kib": serving["vmhwm_kib"],
+        "after_indexing_vmrss_kib": proc_status("VmRSS:"),
+        "after_indexing_rss_anon_kib": proc_status("RssAnon:"),
+        "after_indexing_vmhwm_kib": proc_status("VmHWM:"),
     });
     println!("{out}");
     Ok(())

@@ -43,6 +43,32 @@ pub fn build(
     Ok(n)
 }
 
+/// Indexes `docs` as the live indexer does while the index serves: one writer with the
+/// live writer's memory budget, one thread, a commit (and reader reload) every
+/// `CommitPolicy::max_delay_ms`.
+pub fn index_live(
+    g: &Generation,
+    docs: impl Iterator<Item = MessageDoc>,
+) -> Result<u64, SearchError> {
+    let policy = crate::index::CommitPolicy::default();
+    let mut w = g.writer(policy.writer_memory_bytes, 1)?;
+    let every = std::time::Duration::from_millis(policy.max_delay_ms);
+    let mut last = std::time::Instant::now();
+    let mut n = 0;
+    for d in docs {
+        w.add_document(d.to_document(&g.fields))?;
+        n += 1;
+        if last.elapsed() >= every {
+            commit(&mut w, &g.reader, 0)?;
+            last = std::time::Instant::now();
+        }
+    }
+    commit(&mut w, &g.reader, 0)?;
+    w.wait_merging_threads()?;
+    g.reader.reload()?;
+    Ok(n)
+}
+
 /// One search as the service runs it: top `limit` + exact counts, hits loaded.
 /// Returns (messages, conversations, hits loaded).
 pub fn search(

@@ -124,7 +124,9 @@ def main():
                 n += 1
     # query mix: rare / medium / common terms, 20% phrases, 30% with a channel or date filter
     qrng = random.Random(SEED + 1)
-    ranked = [w for w, c in df.most_common() if w.isalpha()]
+    # ties broken by the word itself: Counter.most_common() keeps insertion order for ties,
+    # and that order came from set iteration, which Python randomises per process
+    ranked = [w for w, c in sorted(df.items(), key=lambda wc: (-wc[1], wc[0])) if w.isalpha()]
     common = ranked[:150]
     medium = ranked[150:3000]
     rare = [w for w in ranked[3000:] if df[w] <= 3]

@@ -9,6 +9,7 @@ lat = [json.loads(l) for l in open(os.path.join(d, "latency.json")) if l.strip()
 rows = [
     ("loket-search (tantivy)", t["build_s"], t["top20_count"]),
     ("loket-search + snippets", None, t["top20_count_snippets"]),
+    ("loket-search while indexing 50k more", None, t["top20_count_while_indexing"]),
     ("PostgreSQL FTS", p["build_s"], p["top20_count"]),
     ("SQLite FTS5", s["build_s"], s["top20_count"]),
 ]
@@ -26,6 +27,9 @@ print(f"\ntantivy serving process (opened the built index, ran the mix three tim
       f"file-backed/mmap {t['rss_file_kib']/1024:.0f} MiB), peak VmHWM {t['vmhwm_kib']/1024:.0f} MiB; "
       f"index {t['index_bytes']/2**20:.0f} MiB in {t['segments']} segments. "
       f"The building process peaked at {t['build_vmhwm_kib']/1024:.0f} MiB (256 MB writer budget). "
+      f"After a live writer (48 MB budget) added {t['indexed_while_serving']:,} messages during a further pass: "
+      f"VmRSS {t['after_indexing_vmrss_kib']/1024:.0f} MiB (anonymous {t['after_indexing_rss_anon_kib']/1024:.0f} MiB), "
+      f"peak VmHWM {t['after_indexing_vmhwm_kib']/1024:.0f} MiB. "
       f"PostgreSQL table+indexes {p['table_and_index_bytes']/2**20:.0f} MiB; SQLite file {s['db_bytes']/2**20:.0f} MiB.")
 print(f"\nIngest → searchable (durable ack to first search hit, {lat[0]['samples']} samples, commit max delay "
       f"{lat[0]['commit_max_delay_ms']} ms):")

@@ -25,7 +25,7 @@ echo "== tantivy"
 # the memory figure is that of a serving process (as after a restart of `loket serve`).
 "$TARGET/release/examples/search_bench" build "$OUT/corpus.jsonl" "$OUT/tantivy-index" | tee "$OUT/tantivy-build.json"
 GEN=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["dir"])' "$OUT/tantivy-build.json")
-"$TARGET/release/examples/search_bench" serve "$GEN" "$OUT/queries.jsonl" "$CLIENTS" | tee "$OUT/tantivy-serve.json"
+"$TARGET/release/examples/search_bench" serve "$GEN" "$OUT/queries.jsonl" "$CLIENTS" "$OUT/corpus.jsonl" | tee "$OUT/tantivy-serve.json"
 python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); d.update(json.load(open(sys.argv[2]))); print(json.dumps(d))' \
   "$OUT/tantivy-build.json" "$OUT/tantivy-serve.json" > "$OUT/tantivy.json"
 rm -rf "$OUT/tantivy-index"
