@@ -297,14 +297,16 @@ impl Store {
                 if batches.is_power_of_two() {
                     self.refresh_planner_statistics().await?;
                 }
-                let (imported, present) = self.write(move |c, ctx| import_batch(c, ctx, b)).await?;
+                let (imported, present) = self
+                    .write_solo(move |c, ctx| import_batch(c, ctx, b))
+                    .await?;
                 report.imported += imported;
                 report.already_present += present;
             }
         }
         if !batch.is_empty() {
             let (imported, present) = self
-                .write(move |c, ctx| import_batch(c, ctx, batch))
+                .write_solo(move |c, ctx| import_batch(c, ctx, batch))
                 .await?;
             report.imported += imported;
             report.already_present += present;

@@ -120,6 +120,7 @@ struct Inner {
     writer: writer::WriterHandle,
     outbox_seq: watch::Receiver<i64>,
     audit_key: Vec<u8>,
+    tokens: tokens::TokenCache,
 }
 
 impl Store {
@@ -168,6 +169,7 @@ impl Store {
                 writer,
                 outbox_seq: seq_rx,
                 audit_key: opts.audit_key,
+                tokens: tokens::TokenCache::default(),
             }),
         })
     }
@@ -205,6 +207,15 @@ impl Store {
         F: FnOnce(&mut AnyConnection, &mut writer::BatchCtx) -> Result<T> + Send + 'static,
     {
         self.inner.writer.submit(f).await
+    }
+
+    /// A large write in a transaction of its own (see `WriterHandle::submit_solo`).
+    pub(crate) async fn write_solo<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &mut writer::BatchCtx) -> Result<T> + Send + 'static,
+    {
+        self.inner.writer.submit_solo(f).await
     }
 
     /// `/health/ready`: the database answers and every migration is applied.

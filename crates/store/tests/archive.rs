@@ -795,8 +795,33 @@ on_both!(
                 &format!("\"id\":\"{}\"", MessageId::new()),
             )
             .replace("\"idempotency_key\":\"a0\"", "\"idempotency_key\":\"x0\"");
-        let refused = empty.store.import_jsonl(lines_source(stolen), opts()).await;
+        // An import batch runs in a transaction of its own: the refused batch takes none
+        // of the writes submitted alongside it down with it, and the writer goes on.
+        let alongside = async {
+            let mut ok = 0;
+            for i in 0..20 {
+                let key = format!("alongside-{i}");
+                if empty
+                    .store
+                    .ingest(other.id, chat(&key, "tegelijk"))
+                    .await
+                    .is_ok()
+                {
+                    ok += 1;
+                }
+            }
+            ok
+        };
+        let (refused, alongside_ok) = tokio::join!(
+            empty.store.import_jsonl(lines_source(stolen), opts()),
+            alongside
+        );
         assert!(refused.is_err(), "{refused:?}");
-        assert_eq!(empty.store.message_count(other.id).await.expect("count"), 0);
+        assert_eq!(alongside_ok, 20);
+        assert_eq!(
+            empty.store.message_count(other.id).await.expect("count"),
+            20
+        );
+        assert!(empty.store.verify().await.expect("verify").ok());
     }
 );
