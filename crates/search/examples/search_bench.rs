@@ -130,15 +130,16 @@ fn main() -> Result<(), BoxErr> {
 
 /// The corpus as documents; `fresh_ids` gives every message a new id (for adding the
 /// same text again as further messages).
-fn corpus_docs(
-    corpus: &str,
-    fresh_ids: bool,
-) -> Result<impl Iterator<Item = MessageDoc>, BoxErr> {
+fn corpus_docs(corpus: &str, fresh_ids: bool) -> Result<impl Iterator<Item = MessageDoc>, BoxErr> {
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(corpus)?);
     Ok(file.lines().map_while(Result::ok).filter_map(move |l| {
         let r: Row = serde_json::from_str(&l).ok()?;
         Some(MessageDoc {
-            message_id: MessageId(if fresh_ids { uuid::Uuid::now_v7() } else { r.id }),
+            message_id: MessageId(if fresh_ids {
+                uuid::Uuid::now_v7()
+            } else {
+                r.id
+            }),
             conversation_id: ConversationId(r.conv),
             channel: r.channel,
             direction: r.direction,
@@ -176,12 +177,7 @@ fn build(corpus: &str, root: &std::path::Path) -> Result<(), BoxErr> {
     Ok(())
 }
 
-fn serve(
-    dir: &std::path::Path,
-    queries: &str,
-    clients: usize,
-    corpus: &str,
-) -> Result<(), BoxErr> {
+fn serve(dir: &std::path::Path, queries: &str, clients: usize, corpus: &str) -> Result<(), BoxErr> {
     let g = bench::open(dir)?;
     let qs: Vec<String> = std::io::BufReader::new(std::fs::File::open(queries)?)
         .lines()
@@ -198,7 +194,10 @@ fn serve(
     });
     let (indexed, while_indexing) = std::thread::scope(|s| {
         let writer = s.spawn(|| -> Result<u64, BoxErr> {
-            Ok(bench::index_live(&g, corpus_docs(corpus, true)?.take(50_000))?)
+            Ok(bench::index_live(
+                &g,
+                corpus_docs(corpus, true)?.take(50_000),
+            )?)
         });
         let r = run(&g, &qs, clients, false);
         (writer.join(), r)

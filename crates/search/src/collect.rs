@@ -59,7 +59,6 @@ impl ConversationOrdinals {
         st.segments.insert(reader.segment_id(), table.clone());
         Ok((table, st.ordinal_of.len()))
     }
-
 }
 
 /// Registered with the index reader: builds the tables of new segments when the reader
