@@ -105,6 +105,14 @@ pub struct ImportReport {
     pub tenants_created: Vec<String>,
 }
 
+impl ImportReport {
+    /// Counts one written batch: (imported, already present).
+    fn add(&mut self, (imported, present): (usize, usize)) {
+        self.imported += imported;
+        self.already_present += present;
+    }
+}
+
 /// Who may import what.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -280,6 +288,10 @@ impl Store {
             .collect();
         let mut batch = Vec::with_capacity(opts.batch_size);
         let mut batches: u64 = 0;
+        // The batch the writer is working on while the next one is decoded. Batches are
+        // still written one after the other, in file order: the next is handed over only
+        // when this one has committed, and an error ends the import there.
+        let mut in_flight = None;
         for (i, text) in source()?.enumerate() {
             let text =
                 text.map_err(|e| StoreError::Invalid(format!("cannot read line {}: {e}", i + 1)))?;
@@ -293,23 +305,22 @@ impl Store {
             batch.push((tenant, d));
             if batch.len() >= opts.batch_size {
                 let b = std::mem::take(&mut batch);
+                if let Some(previous) = in_flight.take() {
+                    report.add(previous.await?);
+                }
                 batches += 1;
                 if batches.is_power_of_two() {
                     self.refresh_planner_statistics().await?;
                 }
-                let (imported, present) = self
-                    .write_solo(move |c, ctx| import_batch(c, ctx, b))
-                    .await?;
-                report.imported += imported;
-                report.already_present += present;
+                in_flight = Some(self.enqueue_write_solo(move |c, ctx| import_batch(c, ctx, b))?);
             }
         }
+        if let Some(previous) = in_flight.take() {
+            report.add(previous.await?);
+        }
         if !batch.is_empty() {
-            let (imported, present) = self
-                .write_solo(move |c, ctx| import_batch(c, ctx, batch))
-                .await?;
-            report.imported += imported;
-            report.already_present += present;
+            let last = self.enqueue_write_solo(move |c, ctx| import_batch(c, ctx, batch))?;
+            report.add(last.await?);
         }
         Ok(Ok(report))
     }

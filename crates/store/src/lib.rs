@@ -209,13 +209,17 @@ impl Store {
         self.inner.writer.submit(f).await
     }
 
-    /// A large write in a transaction of its own (see `WriterHandle::submit_solo`).
-    pub(crate) async fn write_solo<T, F>(&self, f: F) -> Result<T>
+    /// A large write in a transaction of its own (see `WriterHandle::enqueue_solo`), handed
+    /// to the writer before this returns; await the future for its result.
+    pub(crate) fn enqueue_write_solo<T, F>(
+        &self,
+        f: F,
+    ) -> Result<impl std::future::Future<Output = Result<T>> + Send + 'static>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection, &mut writer::BatchCtx) -> Result<T> + Send + 'static,
     {
-        self.inner.writer.submit_solo(f).await
+        self.inner.writer.enqueue_solo(f)
     }
 
     /// `/health/ready`: the database answers and every migration is applied.

@@ -26,7 +26,7 @@ type JobFn = Box<dyn FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<AnyBox>
 struct Job {
     run: JobFn,
     reply: oneshot::Sender<Result<AnyBox>>,
-    /// Runs as its own transaction, without a savepoint (see [`WriterHandle::submit_solo`]).
+    /// Runs as its own transaction, without a savepoint (see [`WriterHandle::enqueue_solo`]).
     solo: bool,
 }
 
@@ -62,20 +62,38 @@ impl WriterHandle {
         self.submit_job(f, false).await
     }
 
+    async fn submit_job<T, F>(&self, f: F, solo: bool) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<T> + Send + 'static,
+    {
+        self.enqueue(f, solo)?.await
+    }
+
     /// Like [`Self::submit`], but the job gets a transaction of its own instead of a
     /// savepoint inside a group commit. For large jobs (an import batch of thousands of
     /// messages): SQLite copies every page a savepoint touches into a sub-journal, which
     /// cost about 15 % of a bulk import. If the job fails, its transaction is rolled back
     /// and no other request is affected, as with a savepoint.
-    pub(crate) async fn submit_solo<T, F>(&self, f: F) -> Result<T>
+    ///
+    /// The job is handed to the writer at once (not when the returned future is first
+    /// polled), so the caller can prepare the next job while this one is written.
+    pub(crate) fn enqueue_solo<T, F>(
+        &self,
+        f: F,
+    ) -> Result<impl std::future::Future<Output = Result<T>> + Send + 'static>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<T> + Send + 'static,
     {
-        self.submit_job(f, true).await
+        self.enqueue(f, true)
     }
 
-    async fn submit_job<T, F>(&self, f: F, solo: bool) -> Result<T>
+    fn enqueue<T, F>(
+        &self,
+        f: F,
+        solo: bool,
+    ) -> Result<impl std::future::Future<Output = Result<T>> + Send + 'static>
     where
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<T> + Send + 'static,
@@ -91,12 +109,14 @@ impl WriterHandle {
             let sender = guard.as_ref().ok_or(StoreError::Closed)?;
             sender.send(job).map_err(|_| StoreError::Closed)?;
         }
-        let result = rx.await.map_err(|_| StoreError::Closed)??;
-        result
-            .downcast::<T>()
-            .map(|b| *b)
-            // Invariant: the job closure above boxes exactly a `T`.
-            .map_err(|_| StoreError::Corrupt("writer returned an unexpected type".into()))
+        Ok(async move {
+            let result = rx.await.map_err(|_| StoreError::Closed)??;
+            result
+                .downcast::<T>()
+                .map(|b| *b)
+                // Invariant: the job closure above boxes exactly a `T`.
+                .map_err(|_| StoreError::Corrupt("writer returned an unexpected type".into()))
+        })
     }
 }
 
