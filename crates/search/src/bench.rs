@@ -103,3 +103,52 @@ pub fn search(
         fruit.hits.len(),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::Sort;
+
+    /// The fields that classification (labels, topics) and Woo cases will fill are indexed
+    /// and filterable already, so those issues only have to supply the values.
+    #[test]
+    fn label_topic_and_woo_case_filters_find_their_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = create(dir.path()).unwrap();
+        let doc = |n: u128, label: &str, topic: &str, case: &str| MessageDoc {
+            message_id: loket_core::MessageId(uuid::Uuid::from_u128(n)),
+            conversation_id: loket_core::ConversationId(uuid::Uuid::from_u128(1000 + n)),
+            channel: "webchat".into(),
+            direction: "inbound".into(),
+            from: loket_core::Address::new("session:1"),
+            to: Vec::new(),
+            subject: None,
+            text: format!("vraag over de herinrichting {n}"),
+            received_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            attachment_names: Vec::new(),
+            attachment_texts: Vec::new(),
+            labels: vec![label.into()],
+            topics: vec![topic.into()],
+            woo_cases: vec![case.into()],
+            flags: Vec::new(),
+        };
+        let docs = vec![
+            doc(1, "publieke_taak", "openbare_ruimte", "WOO-2026-001"),
+            doc(2, "persoonlijk", "overig", "WOO-2026-002"),
+            doc(3, "Publieke_Taak", "afval", "WOO-2026-001"),
+        ];
+        build(&g, docs.into_iter(), 15_000_000, 1).unwrap();
+        let limits = QueryLimits::default();
+        let count = |q: &str| search(&g, &limits, q, Sort::Newest, 20, false).unwrap().0;
+        assert_eq!(
+            count("label:publieke_taak"),
+            2,
+            "labels match case-insensitively"
+        );
+        assert_eq!(count("label:persoonlijk"), 1);
+        assert_eq!(count("topic:afval"), 1);
+        assert_eq!(count("woo:WOO-2026-001"), 2);
+        assert_eq!(count("herinrichting label:publieke_taak -topic:afval"), 1);
+        assert_eq!(count("label:spam"), 0);
+    }
+}
