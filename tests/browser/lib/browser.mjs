@@ -37,6 +37,12 @@ export async function storageState(page) {
 
 /** axe-core limited to WCAG 2.0/2.1 A and AA rules. Needs a context with bypassCSP. */
 export async function axe(page) {
+  // axe measures colours as painted: let running animations (the widget panel fades in
+  // over 150 ms) finish first, or it sees a half-transparent background mid-fade.
+  await page.evaluate(async () => {
+    const roots = [document, ...[...document.querySelectorAll('*')].filter((e) => e.shadowRoot).map((e) => e.shadowRoot)];
+    await Promise.all(roots.flatMap((r) => r.getAnimations()).map((a) => a.finished.catch(() => {})));
+  });
   await page.evaluate(axeSource);
   return page.evaluate(async () => {
     const r = await window.axe.run(document, {
