@@ -59,15 +59,7 @@ impl WriterHandle {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<T> + Send + 'static,
     {
-        self.submit_job(f, false).await
-    }
-
-    async fn submit_job<T, F>(&self, f: F, solo: bool) -> Result<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<T> + Send + 'static,
-    {
-        self.enqueue(f, solo)?.await
+        self.enqueue(f, false)?.await
     }
 
     /// Like [`Self::submit`], but the job gets a transaction of its own instead of a
@@ -248,6 +240,7 @@ fn run_batch(
             if let Err(e) = r {
                 rollback(conn);
                 let _ = job.reply.send(Err(e));
+                reconnect_if_broken(conn, url);
                 return;
             }
             results.push((job.reply, r));
