@@ -134,26 +134,24 @@ fn corpus_docs(corpus: &str, fresh_ids: bool) -> Result<impl Iterator<Item = Mes
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(corpus)?);
     Ok(file.lines().map_while(Result::ok).filter_map(move |l| {
         let r: Row = serde_json::from_str(&l).ok()?;
+        let id = if fresh_ids {
+            uuid::Uuid::now_v7()
+        } else {
+            r.id
+        };
+        let received_at = chrono::DateTime::from_timestamp_micros(r.ts)?;
         Some(MessageDoc {
-            message_id: MessageId(if fresh_ids {
-                uuid::Uuid::now_v7()
-            } else {
-                r.id
-            }),
-            conversation_id: ConversationId(r.conv),
-            channel: r.channel,
-            direction: r.direction,
-            from: Address::new(r.from),
             to: vec![Address::new(r.to)],
             subject: r.subject,
-            text: r.text,
-            received_at: chrono::DateTime::from_timestamp_micros(r.ts)?,
-            attachment_names: Vec::new(),
-            attachment_texts: Vec::new(),
-            labels: Vec::new(),
-            topics: Vec::new(),
-            woo_cases: Vec::new(),
-            flags: Vec::new(),
+            ..MessageDoc::new(
+                MessageId(id),
+                ConversationId(r.conv),
+                &r.channel,
+                &r.direction,
+                Address::new(r.from),
+                r.text,
+                received_at,
+            )
         })
     }))
 }

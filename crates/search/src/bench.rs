@@ -116,21 +116,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let g = create(dir.path()).unwrap();
         let doc = |n: u128, label: &str, topic: &str, case: &str| MessageDoc {
-            message_id: loket_core::MessageId(uuid::Uuid::from_u128(n)),
-            conversation_id: loket_core::ConversationId(uuid::Uuid::from_u128(1000 + n)),
-            channel: "webchat".into(),
-            direction: "inbound".into(),
-            from: loket_core::Address::new("session:1"),
-            to: Vec::new(),
-            subject: None,
-            text: format!("vraag over de herinrichting {n}"),
-            received_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-            attachment_names: Vec::new(),
-            attachment_texts: Vec::new(),
             labels: vec![label.into()],
             topics: vec![topic.into()],
             woo_cases: vec![case.into()],
-            flags: Vec::new(),
+            ..MessageDoc::new(
+                loket_core::MessageId(uuid::Uuid::from_u128(n)),
+                loket_core::ConversationId(uuid::Uuid::from_u128(1000 + n)),
+                "webchat",
+                "inbound",
+                loket_core::Address::new("session:1"),
+                format!("vraag over de herinrichting {n}"),
+                chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            )
         };
         let docs = vec![
             doc(1, "publieke_taak", "openbare_ruimte", "WOO-2026-001"),

@@ -328,23 +328,15 @@ mod tests {
     }
 
     fn doc(conversation: u128, n: u128) -> crate::schema::MessageDoc {
-        crate::schema::MessageDoc {
-            message_id: loket_core::MessageId(uuid::Uuid::from_u128(n)),
-            conversation_id: loket_core::ConversationId(uuid::Uuid::from_u128(conversation)),
-            channel: "sms".into(),
-            direction: "inbound".into(),
-            from: loket_core::Address::new("+31612345678"),
-            to: Vec::new(),
-            subject: None,
-            text: format!("melding {n}"),
-            received_at: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
-            attachment_names: Vec::new(),
-            attachment_texts: Vec::new(),
-            labels: Vec::new(),
-            topics: Vec::new(),
-            woo_cases: Vec::new(),
-            flags: Vec::new(),
-        }
+        crate::schema::MessageDoc::new(
+            loket_core::MessageId(uuid::Uuid::from_u128(n)),
+            loket_core::ConversationId(uuid::Uuid::from_u128(conversation)),
+            "sms",
+            "inbound",
+            loket_core::Address::new("+31612345678"),
+            format!("melding {n}"),
+            chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+        )
     }
 
     fn count(g: &crate::index::Generation) -> (u64, usize) {

@@ -138,27 +138,56 @@ pub struct MessageDoc {
 }
 
 impl MessageDoc {
+    /// A document with the fields every message has; recipients, subject, attachments,
+    /// labels, topics, Woo cases and flags start empty.
+    pub fn new(
+        message_id: MessageId,
+        conversation_id: ConversationId,
+        channel: &str,
+        direction: &str,
+        from: Address,
+        text: String,
+        received_at: Timestamp,
+    ) -> Self {
+        MessageDoc {
+            message_id,
+            conversation_id,
+            channel: channel.to_owned(),
+            direction: direction.to_owned(),
+            from,
+            to: Vec::new(),
+            subject: None,
+            text,
+            received_at,
+            attachment_names: Vec::new(),
+            attachment_texts: Vec::new(),
+            labels: Vec::new(),
+            topics: Vec::new(),
+            woo_cases: Vec::new(),
+            flags: Vec::new(),
+        }
+    }
+
     pub fn from_message(m: &Message, attachment_texts: Vec<String>) -> Self {
         MessageDoc {
-            message_id: m.id,
-            conversation_id: m.conversation_id,
-            channel: m.channel.as_str().to_owned(),
-            direction: m.direction.as_str().to_owned(),
-            from: m.from.clone(),
             to: m.to.clone(),
             subject: m.subject.clone(),
-            text: m.text.clone(),
-            received_at: m.received_at,
             attachment_names: m
                 .attachments
                 .iter()
                 .filter_map(|a| a.filename.clone())
                 .collect(),
             attachment_texts,
-            labels: Vec::new(),
-            topics: Vec::new(),
-            woo_cases: Vec::new(),
             flags: m.flags.iter().map(|f| f.as_str().to_owned()).collect(),
+            ..MessageDoc::new(
+                m.id,
+                m.conversation_id,
+                m.channel.as_str(),
+                m.direction.as_str(),
+                m.from.clone(),
+                m.text.clone(),
+                m.received_at,
+            )
         }
     }
 
