@@ -826,6 +826,12 @@ on_both!(
     }
 );
 
+/// The tenant of the principal behind `secret`, if the store accepts the token.
+async fn token_tenant(store: &Store, secret: &str) -> Option<TenantId> {
+    let principal = store.principal_for_token(secret).await.expect("lookup");
+    principal.map(|p| p.tenant)
+}
+
 on_both!(
     revoked_token_refused_once_the_cache_entry_expires,
     |db: TestDb| async move {
@@ -835,44 +841,26 @@ on_both!(
             .create_token(t.id, "koppeling", Role::Admin)
             .await
             .expect("token");
-        let found = db
-            .store
-            .principal_for_token(&new.secret)
-            .await
-            .expect("lookup");
-        assert_eq!(found.map(|p| p.tenant), Some(t.id));
+        assert_eq!(token_tenant(&db.store, &new.secret).await, Some(t.id));
         // Unknown tokens are never cached: each lookup asks the database.
         for _ in 0..2 {
-            let unknown = db
-                .store
-                .principal_for_token("lkt_unknown")
-                .await
-                .expect("lookup");
-            assert!(unknown.is_none());
+            assert_eq!(token_tenant(&db.store, "lkt_unknown").await, None);
         }
         // Revoked behind the process's back (another process, or by hand): still trusted
         // from the cache for at most TOKEN_CACHE_TTL, refused after that.
         raw_exec(&db, "UPDATE api_tokens SET revoked_at = CURRENT_TIMESTAMP").expect("revoke");
-        let cached = db
-            .store
-            .principal_for_token(&new.secret)
-            .await
-            .expect("lookup");
-        assert!(
-            cached.is_some(),
+        assert_eq!(
+            token_tenant(&db.store, &new.secret).await,
+            Some(t.id),
             "within the TTL the cached principal is used"
         );
         tokio::time::sleep(
             loket_store::tokens::TOKEN_CACHE_TTL + std::time::Duration::from_millis(200),
         )
         .await;
-        let after = db
-            .store
-            .principal_for_token(&new.secret)
-            .await
-            .expect("lookup");
-        assert!(
-            after.is_none(),
+        assert_eq!(
+            token_tenant(&db.store, &new.secret).await,
+            None,
             "a revoked token is refused once its cache entry expired"
         );
     }
