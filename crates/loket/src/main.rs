@@ -39,6 +39,12 @@ enum Command {
         /// Create tenants named in the file that do not exist yet.
         #[arg(long)]
         create_tenants: bool,
+        /// Messages per transaction. Larger batches import faster and use more memory
+        /// (about 2 KB per short message); a server writing to the same database waits
+        /// for each batch, so lower this when importing next to live traffic.
+        #[arg(long, default_value_t = loket_store::jsonl::BULK_BATCH_SIZE,
+              value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        batch_size: u32,
     },
     /// Export messages as JSONL (all tenants, or one).
     ExportJsonl {
@@ -202,6 +208,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import {
             file,
             create_tenants,
+            batch_size,
         } => {
             if !file.exists() {
                 bail!("{} does not exist", file.display());
@@ -214,6 +221,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             };
             let opts = loket_store::jsonl::ImportOptions {
                 create_tenants,
+                batch_size: batch_size as usize,
                 ..Default::default()
             };
             match store.import_jsonl(source, opts).await? {

@@ -607,6 +607,14 @@ on_both!(
 );
 
 async fn export(store: &Store) -> String {
+    export_tenants(store, None).await
+}
+
+async fn export_of(store: &Store, tenant: TenantId) -> String {
+    export_tenants(store, Some(tenant)).await
+}
+
+async fn export_tenants(store: &Store, tenant: Option<TenantId>) -> String {
     let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     struct W(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
     impl std::io::Write for W {
@@ -619,7 +627,7 @@ async fn export(store: &Store) -> String {
         }
     }
     store
-        .export_jsonl(None, Box::new(W(buf.clone())))
+        .export_jsonl(tenant, Box::new(W(buf.clone())))
         .await
         .expect("export");
     let bytes = buf.lock().expect("lock").clone();
@@ -823,6 +831,91 @@ on_both!(
             20
         );
         assert!(empty.store.verify().await.expect("verify").ok());
+    }
+);
+
+on_both!(
+    rerun_of_an_interrupted_import_brings_conversation_summaries_up_to_date,
+    |db: TestDb| async move {
+        // Source: conversation A (a0, a1), then conversation B (b0).
+        let t = tenant(&db.store, "zwolle").await;
+        let mut ingested = Vec::new();
+        for (key, from) in [
+            ("a0", "session:a"),
+            ("a1", "session:a"),
+            ("b0", "session:b"),
+        ] {
+            let mut m = chat(key, "bericht");
+            m.from = Address::new(from);
+            ingested.push(db.store.ingest(t.id, m).await.expect("in"));
+        }
+        let conversation_a = ingested[0].conversation_id;
+        assert_eq!(ingested[1].conversation_id, conversation_a);
+        let source = export(&db.store).await;
+        let want = db
+            .store
+            .conversation(t.id, conversation_a)
+            .await
+            .expect("read")
+            .expect("exists")
+            .last_message_at;
+
+        // The first run commits a0 and a1 (a batch each), then fails on b0, whose
+        // conversation id belongs to another tenant: it ends before the conversation
+        // summaries are brought up to date.
+        let empty = match db.backend {
+            Backend::Sqlite => TestDb::sqlite().await,
+            Backend::Postgres => TestDb::postgres().await,
+        }
+        .expect("empty db");
+        let kampen = tenant(&empty.store, "kampen").await;
+        let foreign = empty
+            .store
+            .ingest(kampen.id, chat("k0", "elders"))
+            .await
+            .expect("in")
+            .conversation_id;
+        let lines: Vec<&str> = source.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let b_conversation = ingested[2].conversation_id.to_string();
+        let broken = format!(
+            "{}\n{}\n{}\n",
+            lines[0],
+            lines[1],
+            lines[2].replace(&b_conversation, &foreign.to_string())
+        );
+        let opts = || loket_store::jsonl::ImportOptions {
+            create_tenants: true,
+            batch_size: 1,
+            ..Default::default()
+        };
+        let failed = empty.store.import_jsonl(lines_source(broken), opts()).await;
+        assert!(failed.is_err(), "{failed:?}");
+
+        // The rerun finds a0 and a1 present and imports b0; conversation A, which only
+        // lines already present name, still gets its summary brought up to date.
+        let report = empty
+            .store
+            .import_jsonl(lines_source(source.clone()), opts())
+            .await
+            .expect("import")
+            .expect("valid file");
+        assert_eq!((report.imported, report.already_present), (1, 2));
+        let zwolle = empty
+            .store
+            .tenant_by_slug("zwolle")
+            .await
+            .expect("tenant")
+            .expect("created");
+        let got = empty
+            .store
+            .conversation(zwolle.id, conversation_a)
+            .await
+            .expect("read")
+            .expect("imported")
+            .last_message_at;
+        assert_eq!(got, want);
+        assert_eq!(export_of(&empty.store, zwolle.id).await, source);
     }
 );
 
