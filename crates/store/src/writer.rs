@@ -127,21 +127,9 @@ pub(crate) fn spawn(
     seq_tx: watch::Sender<i64>,
 ) -> Result<WriterHandle> {
     let (tx, rx) = mpsc::channel::<Job>();
-    let mut conn = conn;
-    let checkpointer = Checkpointer::start(&url, &mut conn)?;
     std::thread::Builder::new()
         .name("loket-store-writer".into())
-        .spawn(move || {
-            run(
-                url,
-                conn,
-                rx,
-                max_batch.max(1),
-                audit_key,
-                seq_tx,
-                checkpointer,
-            )
-        })
+        .spawn(move || run(url, conn, rx, max_batch.max(1), audit_key, seq_tx))
         .map_err(|e| StoreError::Unavailable(format!("cannot start writer thread: {e}")))?;
     Ok(WriterHandle {
         tx: std::sync::Mutex::new(Some(tx)),
@@ -155,7 +143,6 @@ fn run(
     max_batch: usize,
     audit_key: Vec<u8>,
     seq_tx: watch::Sender<i64>,
-    checkpointer: Option<Checkpointer>,
 ) {
     // A solo job that arrived while a group was being gathered waits here for its turn.
     let mut held: Option<Job> = None;
@@ -169,9 +156,6 @@ fn run(
         };
         if first.solo {
             run_batch(&url, &mut conn, vec![first], &audit_key, &seq_tx);
-            if let Some(c) = &checkpointer {
-                c.after_commit(&mut conn);
-            }
             continue;
         }
         let mut jobs = vec![first];
@@ -186,81 +170,6 @@ fn run(
             }
         }
         run_batch(&url, &mut conn, jobs, &audit_key, &seq_tx);
-        if let Some(c) = &checkpointer {
-            c.after_commit(&mut conn);
-        }
-    }
-}
-
-/// The WAL may grow to this size before the writer checkpoints it itself.
-const WAL_LIMIT_BYTES: u64 = 1 << 30;
-/// The checkpointer waits at least this long between two checkpoints.
-const CHECKPOINT_INTERVAL: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// SQLite only: copies the WAL back into the database file on a thread of its own.
-///
-/// Why: with SQLite's automatic checkpoints the writer itself copies the pages after a
-/// commit, and waits for the database file's fsync; that was about 8 % of a bulk
-/// import's writer time, while the machine's other core sat mostly idle. The writer
-/// connection therefore runs with `wal_autocheckpoint = 0`, and after each commit nudges
-/// this thread, which runs a PASSIVE checkpoint (one that never blocks the writer) at
-/// most every [`CHECKPOINT_INTERVAL`].
-///
-/// A PASSIVE checkpoint cannot restart the WAL while the writer keeps writing, so under
-/// sustained load (an import) the WAL file grows; once it passes [`WAL_LIMIT_BYTES`]
-/// the writer runs a TRUNCATE checkpoint between two transactions, which only has the
-/// frames the checkpointer has not copied yet left to do. Durability is unchanged: a
-/// commit is durable once its WAL frames are synced, checkpointed or not.
-struct Checkpointer {
-    nudge: mpsc::SyncSender<()>,
-    wal_path: std::path::PathBuf,
-}
-
-impl Checkpointer {
-    fn start(url: &str, writer: &mut AnyConnection) -> Result<Option<Checkpointer>> {
-        let AnyConnection::Sqlite(w) = writer else {
-            return Ok(None);
-        };
-        diesel::connection::SimpleConnection::batch_execute(w, "PRAGMA wal_autocheckpoint = 0;")?;
-        let mut own = crate::conn::establish(url)?;
-        let (nudge, nudged) = mpsc::sync_channel::<()>(1);
-        std::thread::Builder::new()
-            .name("loket-store-checkpointer".into())
-            .spawn(move || {
-                // Ends when the writer (and with it the sender) is gone.
-                while nudged.recv().is_ok() {
-                    if let Err(e) = checkpoint(&mut own, "PASSIVE") {
-                        tracing::warn!(error = %e, "background WAL checkpoint failed");
-                    }
-                    std::thread::sleep(CHECKPOINT_INTERVAL);
-                }
-            })
-            .map_err(|e| {
-                StoreError::Unavailable(format!("cannot start checkpointer thread: {e}"))
-            })?;
-        let wal_path = std::path::PathBuf::from(format!("{}-wal", crate::conn::sqlite_path(url)));
-        Ok(Some(Checkpointer { nudge, wal_path }))
-    }
-
-    fn after_commit(&self, writer: &mut AnyConnection) {
-        // A full channel means a checkpoint is already due: the nudges coalesce.
-        let _ = self.nudge.try_send(());
-        let wal_len = std::fs::metadata(&self.wal_path).map_or(0, |m| m.len());
-        if wal_len > WAL_LIMIT_BYTES
-            && let Err(e) = checkpoint(writer, "TRUNCATE")
-        {
-            tracing::warn!(error = %e, wal_len, "WAL checkpoint by the writer failed");
-        }
-    }
-}
-
-fn checkpoint(conn: &mut AnyConnection, mode: &str) -> QueryResult<()> {
-    match conn {
-        AnyConnection::Sqlite(c) => diesel::connection::SimpleConnection::batch_execute(
-            c,
-            &format!("PRAGMA wal_checkpoint({mode});"),
-        ),
-        AnyConnection::Postgresql(_) => Ok(()),
     }
 }
 
