@@ -730,53 +730,30 @@ fn import_tenant_batch(
             }
         }
     }
-    // Looked up by id alone and checked for the tenant here: with `tenant_id = ? AND id IN
-    // (…)` SQLite's planner may scan the tenant's whole index instead of the primary key.
-    let mut existing_contacts: HashSet<String> = HashSet::new();
-    for chunk in contact_ids.chunks(IN_CHUNK) {
-        let rows: Vec<(String, String)> = contacts::table
-            .filter(contacts::id.eq_any(chunk))
-            .select((contacts::id, contacts::tenant_id))
-            .load(c)?;
-        for (id, owner) in rows {
-            if owner != tid {
-                return Err(StoreError::Conflict(format!(
-                    "contact {id} belongs to another tenant"
-                )));
-            }
-            existing_contacts.insert(id);
-        }
-    }
-    let new_contacts: Vec<ContactRow> = contact_ids
-        .iter()
-        .filter(|id| !existing_contacts.contains(*id))
-        .filter_map(|id| contact_rows.remove(id))
-        .collect();
+    let new_contacts = missing_rows(
+        c,
+        &tid,
+        "contact",
+        &contact_ids,
+        contact_rows,
+        |c, chunk| {
+            contacts::table
+                .filter(contacts::id.eq_any(chunk))
+                .select((contacts::id, contacts::tenant_id))
+                .load(c)
+        },
+    )?;
     insert_rows(c, &new_contacts, 6)?;
 
-    let mut existing_convs: HashSet<String> = HashSet::new();
-    for chunk in conv_ids.chunks(IN_CHUNK) {
-        let rows: Vec<(String, String)> = conversations::table
-            .filter(conversations::id.eq_any(chunk))
-            .select((conversations::id, conversations::tenant_id))
-            .load(c)?;
-        for (id, owner) in rows {
-            if owner != tid {
-                return Err(StoreError::Conflict(format!(
-                    "conversation {id} belongs to another tenant"
-                )));
-            }
-            existing_convs.insert(id);
-        }
-    }
     // Conversations that exist keep their summary until the import ends
     // (`bring_conversations_up_to_date`): moving `last_message_at`, which five inbox
     // indexes hold, once per batch was a sixth of the import's time.
-    let new_convs: Vec<ConversationRow> = conv_ids
-        .iter()
-        .filter(|id| !existing_convs.contains(*id))
-        .filter_map(|id| conv_rows.remove(id))
-        .collect();
+    let new_convs = missing_rows(c, &tid, "conversation", &conv_ids, conv_rows, |c, chunk| {
+        conversations::table
+            .filter(conversations::id.eq_any(chunk))
+            .select((conversations::id, conversations::tenant_id))
+            .load(c)
+    })?;
     insert_rows(c, &new_convs, 10)?;
 
     // Blobs: originals, attachments and sent originals, each stored once per tenant.
@@ -922,6 +899,36 @@ fn import_tenant_batch(
     insert_rows(c, &audit_rows, 11)?;
     insert_rows(c, &outbox_rows, 6)?;
     Ok((imported, present))
+}
+
+/// The rows of `ids` (in that order) that are not in the database yet. `load` returns
+/// (id, tenant) of the ids found; one found under another tenant refuses the batch.
+/// Looked up by id alone and checked for the tenant here: with `tenant_id = ? AND id IN
+/// (…)` SQLite's planner may scan the tenant's whole index instead of the primary key.
+fn missing_rows<R>(
+    c: &mut AnyConnection,
+    tid: &str,
+    kind: &str,
+    ids: &[String],
+    mut rows: HashMap<String, R>,
+    load: impl Fn(&mut AnyConnection, &[String]) -> QueryResult<Vec<(String, String)>>,
+) -> Result<Vec<R>> {
+    let mut existing: HashSet<String> = HashSet::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        for (id, owner) in load(c, chunk)? {
+            if owner != tid {
+                return Err(StoreError::Conflict(format!(
+                    "{kind} {id} belongs to another tenant"
+                )));
+            }
+            existing.insert(id);
+        }
+    }
+    Ok(ids
+        .iter()
+        .filter(|id| !existing.contains(*id))
+        .filter_map(|id| rows.remove(id))
+        .collect())
 }
 
 /// Moves each named conversation's `last_message_at` up to its latest message, where the
