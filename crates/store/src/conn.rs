@@ -140,6 +140,18 @@ pub fn revert_all_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, St
     Ok(reverted.into_iter().map(|v| v.to_string()).collect())
 }
 
+/// Reverts the most recently applied migration; returns its version (tests check that
+/// a migration's `down.sql` keeps the data it reshapes).
+pub fn revert_last_migration(conn: &mut AnyConnection) -> Result<String, StoreError> {
+    let migrations = migrations_for(conn);
+    let reverted = match conn {
+        AnyConnection::Postgresql(c) => c.revert_last_migration(migrations),
+        AnyConnection::Sqlite(c) => c.revert_last_migration(migrations),
+    }
+    .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(reverted.to_string())
+}
+
 /// True when no migration is pending (for `/health/ready`).
 pub fn migrations_current(conn: &mut AnyConnection) -> Result<bool, StoreError> {
     let migrations = migrations_for(conn);
