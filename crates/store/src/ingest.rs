@@ -35,20 +35,39 @@ pub(crate) fn put_blob(
     sha: &str,
     data: &[u8],
 ) -> Result<()> {
-    let exists: i64 = blobs::table
-        .filter(blobs::tenant_id.eq(tenant))
-        .filter(blobs::sha256.eq(sha))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
-        diesel::insert_into(blobs::table)
-            .values((
-                blobs::tenant_id.eq(tenant),
-                blobs::sha256.eq(sha),
-                blobs::size.eq(data.len() as i64),
-                blobs::data.eq(data),
-            ))
-            .execute(conn)?;
+    insert_blobs(
+        conn,
+        &[NewBlob {
+            tenant_id: tenant,
+            sha256: sha,
+            size: data.len() as i64,
+            data,
+        }],
+    )
+}
+
+/// Blobs are content-addressed: a row already stored under the same (tenant, SHA-256) holds
+/// the same bytes, so the insert itself skips it (`ON CONFLICT DO NOTHING`) instead of a
+/// lookup first — on a large archive that lookup was a random probe per blob.
+pub(crate) fn insert_blobs(c: &mut AnyConnection, rows: &[NewBlob<'_>]) -> Result<()> {
+    match c {
+        AnyConnection::Sqlite(c) => {
+            for row in rows {
+                diesel::insert_into(blobs::table)
+                    .values(row)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            // Blobs are large: a few per statement keep the statement's memory bounded.
+            for chunk in rows.chunks(64) {
+                diesel::insert_into(blobs::table)
+                    .values(chunk)
+                    .on_conflict_do_nothing()
+                    .execute(c)?;
+            }
+        }
     }
     Ok(())
 }

@@ -349,7 +349,30 @@ impl Store {
             })?
             .await?;
         }
+        self.truncate_wal().await;
         Ok(Ok(report))
+    }
+
+    /// SQLite keeps its WAL file at the largest size a commit made it, and an import's
+    /// batches make it hundreds of MiB. Once they are checkpointed, a TRUNCATE checkpoint
+    /// gives the space back. Run from a pooled connection, as the writer's is always in
+    /// a transaction; best effort: the import is complete and durable either way.
+    async fn truncate_wal(&self) {
+        if self.backend() != crate::Backend::Sqlite {
+            return;
+        }
+        let r = self
+            .read(|c| {
+                diesel::connection::SimpleConnection::batch_execute(
+                    c,
+                    "PRAGMA wal_checkpoint(TRUNCATE);",
+                )?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not truncate the WAL file after the import");
+        }
     }
 
     /// PostgreSQL plans from table statistics, and an import grows the tables faster than
@@ -623,7 +646,6 @@ row_insert!(AttachmentRow, attachments::table);
 row_insert!(MessageEventRow, message_events::table);
 row_insert!(AuditRow, audit_events::table);
 row_insert!(OutboxRow, outbox::table);
-row_insert!(NewBlob<'_>, blobs::table);
 
 fn import_tenant_batch(
     c: &mut AnyConnection,
@@ -786,26 +808,7 @@ fn import_tenant_batch(
             }
         }
     }
-    let mut existing_blobs: HashSet<String> = HashSet::new();
-    let shas: Vec<&str> = blob_order.iter().map(|b| b.sha256).collect();
-    for chunk in shas.chunks(IN_CHUNK) {
-        existing_blobs.extend(
-            blobs::table
-                .filter(blobs::tenant_id.eq(&tid))
-                .filter(blobs::sha256.eq_any(chunk))
-                .select(blobs::sha256)
-                .load::<String>(c)?,
-        );
-    }
-    let new_blobs: Vec<NewBlob<'_>> = blob_order
-        .iter()
-        .filter(|b| !existing_blobs.contains(b.sha256))
-        .copied()
-        .collect();
-    // Blobs are large: a few per statement keep the statement's memory bounded.
-    for chunk in new_blobs.chunks(64) {
-        NewBlob::insert(c, chunk)?;
-    }
+    crate::ingest::insert_blobs(c, &blob_order)?;
 
     // The messages themselves, then what hangs off them, the audit events and the outbox.
     let mut message_rows = Vec::with_capacity(accepted.len());
