@@ -225,17 +225,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 ..Default::default()
             };
             match store.import_jsonl(source, opts).await? {
-                Ok(r) => println!(
-                    "imported {} message(s) from {} line(s); {} were already present{}",
-                    r.imported,
-                    r.lines,
-                    r.already_present,
-                    if r.tenants_created.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; created tenants {}", r.tenants_created.join(", "))
-                    }
-                ),
+                Ok(r) => {
+                    store.truncate_wal().await;
+                    println!(
+                        "imported {} message(s) from {} line(s); {} were already present{}",
+                        r.imported,
+                        r.lines,
+                        r.already_present,
+                        if r.tenants_created.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; created tenants {}", r.tenants_created.join(", "))
+                        }
+                    )
+                }
                 Err(errors) => {
                     for e in &errors {
                         eprintln!("{}:{}: {}", file.display(), e.line, e.message);

@@ -349,15 +349,16 @@ impl Store {
             })?
             .await?;
         }
-        self.truncate_wal().await;
         Ok(Ok(report))
     }
 
-    /// SQLite keeps its WAL file at the largest size a commit made it, and an import's
-    /// batches make it hundreds of MiB. Once they are checkpointed, a TRUNCATE checkpoint
-    /// gives the space back. Run from a pooled connection, as the writer's is always in
-    /// a transaction; best effort: the import is complete and durable either way.
-    async fn truncate_wal(&self) {
+    /// SQLite keeps its WAL file at the largest size a commit made it, and `loket
+    /// import`'s batches make it hundreds of MiB. Once they are checkpointed, a TRUNCATE
+    /// checkpoint gives the space back. Called by the CLI after an import, not by the
+    /// HTTP import: in a serving process it would wait for a gap in live writes. Run from
+    /// a pooled connection, as the writer's is always in a transaction; best effort: the
+    /// import is complete and durable either way.
+    pub async fn truncate_wal(&self) {
         if self.backend() != crate::Backend::Sqlite {
             return;
         }
