@@ -11,8 +11,18 @@ use std::path::PathBuf;
 
 pub const DEFAULT_TEST_POSTGRES: &str = "postgres://postgres@127.0.0.1:5432/test";
 
+/// The test server's URL. Without TLS unless the URL asks for it: a test binary exits
+/// while idle pooled connections may still be closed by the pool's reaper thread, and
+/// OpenSSL's exit handlers racing a TLS shutdown on another thread crashed a test binary
+/// with SIGSEGV after all its tests had passed. Test traffic never leaves 127.0.0.1.
 pub fn postgres_base_url() -> String {
-    std::env::var("LOKET_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.to_owned())
+    let base = std::env::var("LOKET_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| DEFAULT_TEST_POSTGRES.to_owned());
+    if base.contains("sslmode=") {
+        return base;
+    }
+    let sep = if base.contains('?') { '&' } else { '?' };
+    format!("{base}{sep}sslmode=disable")
 }
 
 /// One test database. Dropping it drops the PostgreSQL schema / deletes the directory.
