@@ -39,9 +39,10 @@ enum Command {
         /// Create tenants named in the file that do not exist yet.
         #[arg(long)]
         create_tenants: bool,
-        /// Messages per transaction. Larger batches import faster and use more memory
-        /// (about 2 KB per short message); a server writing to the same database waits
-        /// for each batch, so lower this when importing next to live traffic.
+        /// Messages per transaction (a batch also ends at 256 MiB of lines). Larger
+        /// batches import faster and use more memory (about 2 KB per short message); a
+        /// server writing to the same database waits for each batch, so lower this when
+        /// importing next to live traffic.
         #[arg(long, default_value_t = loket_store::jsonl::BULK_BATCH_SIZE,
               value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         batch_size: u32,
@@ -222,6 +223,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let opts = loket_store::jsonl::ImportOptions {
                 create_tenants,
                 batch_size: batch_size as usize,
+                checkpoint_every_pages: Some(loket_store::jsonl::BULK_CHECKPOINT_PAGES),
                 ..Default::default()
             };
             match store.import_jsonl(source, opts).await? {

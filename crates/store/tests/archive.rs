@@ -687,6 +687,137 @@ on_both!(
     }
 );
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_lines_of_a_long_file_are_reported_in_line_order() {
+    // Long enough to be validated in several chunks on several threads: the report must
+    // still list every bad line in file order, and nothing may be imported.
+    let db = TestDb::sqlite().await.expect("sqlite");
+    let t = tenant(&db.store, "urk").await;
+    db.store.ingest(t.id, chat("c1", "x")).await.expect("in");
+    let good = export(&db.store)
+        .await
+        .lines()
+        .next()
+        .expect("line")
+        .to_owned();
+    let unknown_tenant = good.replacen("\"tenant\":\"urk\"", "\"tenant\":\"nergens\"", 1);
+    assert_ne!(unknown_tenant, good);
+    let bad_at = [1usize, 2500, 3001, 4100, 7000];
+    let lines: Vec<String> = (1..=7000)
+        .map(|n| match n {
+            3001 => unknown_tenant.clone(),
+            n if bad_at.contains(&n) => format!("{{broken {n}"),
+            _ => good.clone(),
+        })
+        .collect();
+    let errors = db
+        .store
+        .import_jsonl(
+            move || Ok(Box::new(lines.clone().into_iter().map(Ok))),
+            Default::default(),
+        )
+        .await
+        .expect("import ran")
+        .expect_err("file must be rejected");
+    let numbers: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert_eq!(numbers, bad_at.to_vec());
+    assert!(
+        errors[2].message.contains("tenant `nergens` not found"),
+        "{errors:?}"
+    );
+    assert_eq!(db.store.message_count(t.id).await.expect("count"), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_named_by_an_import_are_created_in_order_of_first_mention() {
+    let source = TestDb::sqlite().await.expect("sqlite");
+    let mut exported = Vec::new();
+    for slug in ["urk", "ens"] {
+        let t = tenant(&source.store, slug).await;
+        source
+            .store
+            .ingest(t.id, chat("c1", "x"))
+            .await
+            .expect("in");
+        let line = export_of(&source.store, t.id)
+            .await
+            .lines()
+            .next()
+            .expect("line")
+            .to_owned();
+        exported.push((slug, line));
+    }
+    let renamed = |(slug, line): &(&str, String), to: &str| {
+        line.replacen(
+            &format!("\"tenant\":\"{slug}\""),
+            &format!("\"tenant\":\"{to}\""),
+            1,
+        )
+    };
+    // `zuid` is named first, far from the start, then `noord`, then `zuid` again.
+    let mut lines = vec![String::new(); 6000];
+    lines[4500] = renamed(&exported[0], "zuid");
+    lines[5200] = renamed(&exported[1], "noord");
+    lines[5900] = renamed(&exported[0], "zuid");
+    let target = TestDb::sqlite().await.expect("sqlite");
+    let report = target
+        .store
+        .import_jsonl(
+            move || Ok(Box::new(lines.clone().into_iter().map(Ok))),
+            loket_store::jsonl::ImportOptions {
+                create_tenants: true,
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("import ran")
+        .expect("file is valid");
+    assert_eq!(report.lines, 3, "blank lines are not counted");
+    assert_eq!((report.imported, report.already_present), (2, 1));
+    assert_eq!(
+        report.tenants_created,
+        vec!["zuid".to_owned(), "noord".to_owned()]
+    );
+}
+
+#[derive(diesel::QueryableByName)]
+struct CompileOption {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    compile_options: String,
+}
+
+#[tokio::test]
+async fn sqlite_is_built_with_the_project_compile_options() {
+    // `.cargo/config.toml` sets them; a build that lost them would still pass every
+    // other test, only slower (and with the mutexes multi-thread mode leaves out).
+    let db = TestDb::sqlite().await.expect("sqlite");
+    let url = db.url.clone();
+    let options: Vec<String> = tokio::task::spawn_blocking(move || {
+        let mut c = diesel::sqlite::SqliteConnection::establish(&url).expect("connect");
+        diesel::RunQueryDsl::load::<CompileOption>(
+            diesel::sql_query("PRAGMA compile_options"),
+            &mut c,
+        )
+        .expect("compile options")
+        .into_iter()
+        .map(|o| o.compile_options)
+        .collect()
+    })
+    .await
+    .expect("join");
+    for wanted in [
+        "THREADSAFE=2",
+        "DEFAULT_MEMSTATUS=0",
+        "OMIT_SHARED_CACHE",
+        "USE_ALLOCA",
+    ] {
+        assert!(
+            options.iter().any(|o| o == wanted),
+            "{wanted} not in {options:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn migrations_up_down_up_on_both_backends() {
     for db in [
