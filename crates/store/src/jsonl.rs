@@ -1186,6 +1186,12 @@ mod tests {
             .expect("pragma")
     }
 
+    fn one_line(
+        line: String,
+    ) -> impl Fn() -> Result<Box<dyn Iterator<Item = std::io::Result<String>> + Send>> {
+        move || Ok(Box::new(std::iter::once(Ok(line.clone()))))
+    }
+
     fn bulk(create_tenants: bool) -> ImportOptions {
         ImportOptions {
             create_tenants,
@@ -1220,22 +1226,19 @@ mod tests {
         let line = std::fs::read_to_string(&path).expect("read");
         assert_eq!(checkpoint_interval(&db.store).await, 1000);
 
-        let again = line.clone();
-        let source = move || {
-            Ok(Box::new(vec![Ok(again.trim().to_owned())].into_iter())
-                as Box<dyn Iterator<Item = std::io::Result<String>> + Send>)
-        };
-        let report = db.store.import_jsonl(source, bulk(false)).await;
+        let report = db
+            .store
+            .import_jsonl(one_line(line.trim().to_owned()), bulk(false))
+            .await;
         assert_eq!(report.expect("ran").expect("valid").already_present, 1);
         assert_eq!(checkpoint_interval(&db.store).await, 1000);
 
         // The same contact under another tenant: refused while writing, after validation.
         let elsewhere = line.replacen("\"tenant\":\"urk\"", "\"tenant\":\"ens\"", 1);
-        let source = move || {
-            Ok(Box::new(vec![Ok(elsewhere.trim().to_owned())].into_iter())
-                as Box<dyn Iterator<Item = std::io::Result<String>> + Send>)
-        };
-        let refused = db.store.import_jsonl(source, bulk(true)).await;
+        let refused = db
+            .store
+            .import_jsonl(one_line(elsewhere.trim().to_owned()), bulk(true))
+            .await;
         assert!(
             matches!(refused, Err(StoreError::Conflict(_))),
             "{refused:?}"

@@ -712,10 +712,7 @@ async fn bad_lines_of_a_long_file_are_reported_in_line_order() {
         .collect();
     let errors = db
         .store
-        .import_jsonl(
-            move || Ok(Box::new(lines.clone().into_iter().map(Ok))),
-            Default::default(),
-        )
+        .import_jsonl(lines_source(lines.join("\n")), Default::default())
         .await
         .expect("import ran")
         .expect_err("file must be rejected");
@@ -763,7 +760,7 @@ async fn tenants_named_by_an_import_are_created_in_order_of_first_mention() {
     let report = target
         .store
         .import_jsonl(
-            move || Ok(Box::new(lines.clone().into_iter().map(Ok))),
+            lines_source(lines.join("\n")),
             loket_store::jsonl::ImportOptions {
                 create_tenants: true,
                 ..Default::default()
