@@ -4,10 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [ -z "${CARGO_TARGET_DIR:-}" ]; then
-    if [ -d /work ] && [ -w /work ]; then export CARGO_TARGET_DIR=/work/target
-    else export CARGO_TARGET_DIR="$HOME/.cache/loket-target"; fi
-fi
+# The build goes where the caller's CARGO_TARGET_DIR says, else to cargo's default.
+. ops/lib/target-dir.sh
 export CARGO_TERM_COLOR=never
 export LOKET_TEST_POSTGRES_URL="${LOKET_TEST_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 
@@ -24,6 +22,6 @@ cargo test --workspace --no-fail-fast -- --test-threads="${LOKET_TEST_THREADS:-4
 
 if [ -d tests/browser ] && ls tests/browser/*.test.mjs >/dev/null 2>&1; then
     echo "== browser tests"
-    export LOKET_BIN="$CARGO_TARGET_DIR/debug/loket"
+    export LOKET_BIN="$TARGET_DIR/debug/loket"
     (cd tests/browser && node --test --test-concurrency=1 ./*.test.mjs)
 fi

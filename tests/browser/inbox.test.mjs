@@ -5,7 +5,7 @@
 // list and the conversation view.
 //
 // Run: cargo build -p loket && cd tests/browser && node --test inbox.test.mjs
-// (LOKET_BIN overrides /work/target/debug/loket; CHROMIUM overrides /usr/bin/chromium).
+// (LOKET_BIN overrides target/debug/loket; CHROMIUM overrides /usr/bin/chromium).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';

@@ -11,7 +11,7 @@
 The 100,000 conversations (one contact and one inbound message each) are bulk-loaded
 with SQL for speed; everything measured goes through the real server.
 
-Usage: bench.py --bin /work/target/debug/loket --backend sqlite|postgres
+Usage: bench.py --bin target/debug/loket --backend sqlite|postgres
        [--conversations 100000] [--requests 300] [--live 200]
 """
 import argparse, http.client, json, os, random, shutil, signal, socket, sqlite3, subprocess
@@ -233,7 +233,7 @@ def bench_live(srv, n):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default="/work/target/debug/loket")
+    ap.add_argument("--bin", required=True, help="the loket binary (ops/bench/inbox/run.sh finds it)")
     ap.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
     ap.add_argument("--conversations", type=int, default=100_000)
     ap.add_argument("--requests", type=int, default=300)

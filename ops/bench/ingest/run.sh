@@ -8,10 +8,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 N="${1:-1000000}"
 SECS="${2:-20}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
+. ops/lib/target-dir.sh
 command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 cargo build --release -p loket >/dev/null
-BIN="$CARGO_TARGET_DIR/release/loket"
+BIN="$TARGET_DIR/release/loket"
 WORK="$(mktemp -d /tmp/loket-bench-XXXX)"
 trap 'rm -rf "$WORK"; psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS bench_ingest CASCADE; DROP SCHEMA IF EXISTS bench_http CASCADE" >/dev/null 2>&1 || true' EXIT
 python3 ops/bench/ingest/gen_jsonl.py "$N" "$WORK/messages.jsonl"

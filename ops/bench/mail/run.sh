@@ -5,13 +5,13 @@
 #   MESSAGES=6000 ops/bench/mail/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/work/target}"
+. ops/lib/target-dir.sh
 MESSAGES="${MESSAGES:-3000}"
 CLIENTS="${CLIENTS:-10}"
 SIZE="${SIZE:-51200}"
 PG="${LOKET_BENCH_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test}"
 cargo build -q --release -p loket-mail --example smtp_bench
-BIN="$CARGO_TARGET_DIR/release/examples/smtp_bench"
+BIN="$TARGET_DIR/release/examples/smtp_bench"
 echo "# $(date -u +%FT%TZ) $(nproc) cores, release profile"
 "$BIN" --db sqlite --clients "$CLIENTS" --messages "$MESSAGES" --size "$SIZE"
 if pg_isready -q -h 127.0.0.1 -p 5432; then

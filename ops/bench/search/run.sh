@@ -9,7 +9,8 @@ N=${1:-1000000}
 CLIENTS=${2:-4}
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 OUT=${OUT:-$ROOT/target/bench-search}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+cd "$ROOT" && . ops/lib/target-dir.sh
+TARGET=$TARGET_DIR
 HERE="$ROOT/ops/bench/search"
 mkdir -p "$OUT"
 bash "$ROOT/ops/ci/install-search.sh"
