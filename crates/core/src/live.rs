@@ -41,7 +41,7 @@ pub trait LiveBus: Send + Sync + 'static {
 
 /// A subscription to one tenant's events.
 pub trait LiveSubscription: Send {
-    /// The next event; `None` when the bus is gone. A subscriber that lagged gets
-    /// `Some(LiveEvent::Lagged)`-free semantics: it simply continues with newer events.
+    /// The next event; `None` when the bus is gone. A subscriber that fell behind the
+    /// bus's buffer is not told so: it continues with the oldest events still buffered.
     fn recv(&mut self) -> Pin<Box<dyn Future<Output = Option<LiveEvent>> + Send + '_>>;
 }

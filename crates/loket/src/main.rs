@@ -39,7 +39,7 @@ enum Command {
         /// Create tenants named in the file that do not exist yet.
         #[arg(long)]
         create_tenants: bool,
-        /// Messages per transaction (a batch also ends at 256 MiB of lines). Larger
+        /// Messages per transaction (a batch also ends at 64 MiB of lines). Larger
         /// batches import faster and use more memory (about 2 KB per short message); a
         /// server writing to the same database waits for each batch, so lower this when
         /// importing next to live traffic.

@@ -121,3 +121,94 @@ async fn imap_polls_without_idle_and_deletes_when_configured() {
     .await;
     assert_eq!(m.messages().await.len(), 3);
 }
+
+/// Issue 19.4: mail that arrives while the poller is fetching a burst is archived at once,
+/// not at the next poll interval (here 600 s, far beyond the test's timeout).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_mail_arriving_during_a_burst_fetch_is_archived_without_waiting_for_the_poll() {
+    let dovecot = Dovecot::start();
+    let m = Mail::start(Db::Sqlite, None).await;
+    let mut setting = dovecot.mailbox_setting();
+    setting["poll_secs"] = serde_json::json!(600);
+    m.store
+        .set_channel_setting(
+            m.tenant.id,
+            Channel::Email,
+            "imap_mailboxes",
+            serde_json::json!([setting]),
+        )
+        .await
+        .unwrap();
+    // The poller is connected and idle once the first message is archived.
+    dovecot.append(&mail(0));
+    wait_count(&m, 1).await;
+
+    // A burst: the poller wakes on the first messages and is still fetching while the
+    // rest arrive; then, while it works through them, a steady stream (a message every
+    // 20 ms, about the poller's pace), so that messages keep arriving at every point of
+    // its loop: during FETCH, between the last search and IDLE, while IDLE starts.
+    let burst: Vec<Vec<u8>> = (1..=30).map(mail).collect();
+    dovecot.append_many(&burst);
+    wait_count(&m, 2).await;
+    let stream: Vec<Vec<u8>> = (31..=61).map(mail).collect();
+    dovecot.append_stream(&stream, 0.02);
+
+    wait_count(&m, 62).await;
+    let all = m.messages().await;
+    assert_eq!(all.len(), 62, "every message once");
+    assert!(
+        all.iter()
+            .any(|x| x.raw_sha256 == loket_core::sha256_hex(&mail(61))),
+        "the message appended during the fetch is archived"
+    );
+}
+
+/// Issue 19.4: a message archived while its `\Seen` flag could not be set (connection cut,
+/// kill -9, or `after` switched from `none` to `seen`) is flagged after the next connect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn imap_seen_flags_are_reconciled_after_a_reconnect() {
+    let dovecot = Dovecot::start();
+    let mut m = Mail::start(Db::Sqlite, None).await;
+    let mut setting = dovecot.mailbox_setting();
+    setting["after"] = serde_json::json!("none");
+    m.store
+        .set_channel_setting(
+            m.tenant.id,
+            Channel::Email,
+            "imap_mailboxes",
+            serde_json::json!([setting.clone()]),
+        )
+        .await
+        .unwrap();
+    dovecot.append_many(&[mail(1), mail(2), mail(3)]);
+    wait_count(&m, 3).await;
+    assert_eq!(dovecot.unseen(), 3, "archived, but not flagged");
+
+    // loket goes away; when it comes back the mailbox says `after = "seen"`. Nothing new
+    // arrives, so only the reconciliation on connect can set the flags.
+    m.stop().await;
+    setting["after"] = serde_json::json!("seen");
+    m.store
+        .set_channel_setting(
+            m.tenant.id,
+            Channel::Email,
+            "imap_mailboxes",
+            serde_json::json!([setting]),
+        )
+        .await
+        .unwrap();
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    let handles = loket_mail::spawn(m.store.clone(), m.cfg.clone(), rx)
+        .await
+        .unwrap();
+    let dovecot_ref = &dovecot;
+    wait_until(
+        "archived messages flagged Seen",
+        Duration::from_secs(30),
+        || async move { dovecot_ref.unseen() == 0 },
+    )
+    .await;
+    assert_eq!(m.messages().await.len(), 3, "nothing fetched twice");
+    let _ = tx.send(true);
+    handles.join().await;
+}

@@ -27,7 +27,7 @@ mod writer;
 pub use conn::{AnyConnection, Backend};
 pub use ingest::Ingested;
 pub use jsonl::{ImportError, ImportReport};
-pub use queries::{ConversationFilter, ConversationSummary, OutboxEntry, OutboxKind};
+pub use queries::{OutboxEntry, OutboxKind};
 pub use tokens::{ApiToken, NewToken};
 pub use verify::{VerifyFault, VerifyReport};
 

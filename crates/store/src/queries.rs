@@ -6,8 +6,8 @@ use crate::schema::*;
 use crate::{Result, Store, StoreError};
 use diesel::prelude::*;
 use loket_core::{
-    Attachment, Channel, Conversation, ConversationId, ConversationStatus, DeliveryStatus, Message,
-    MessageId, Tenant, TenantId, Timestamp,
+    Attachment, Channel, Conversation, ConversationId, DeliveryStatus, Message, MessageId, Tenant,
+    TenantId, Timestamp,
 };
 use serde::Serialize;
 use std::collections::HashMap;
@@ -71,25 +71,6 @@ pub struct OutboxEntry {
     pub message_id: Option<MessageId>,
     pub conversation_id: Option<ConversationId>,
     pub created_at: Timestamp,
-}
-
-/// Filters of the conversation list (inbox).
-#[derive(Debug, Clone, Default)]
-pub struct ConversationFilter {
-    pub status: Option<ConversationStatus>,
-    pub channel: Option<Channel>,
-    pub assignee: Option<String>,
-    /// Keyset paging on (last_message_at, id) descending.
-    pub before: Option<(Timestamp, ConversationId)>,
-    pub limit: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ConversationSummary {
-    pub conversation: Conversation,
-    pub assignee: Option<String>,
-    pub contact_address: String,
-    pub contact_name: Option<String>,
 }
 
 pub(crate) fn durability_settings(c: &mut AnyConnection) -> Result<(String, String)> {
@@ -438,64 +419,6 @@ impl Store {
             crate::ingest::resolve_thread(c, &tenant.to_string(), &[], Some(&token))?
                 .map(|s| parse("conversation id", &s))
                 .transpose()
-        })
-        .await
-    }
-
-    /// The inbox list: newest activity first, keyset paged.
-    pub async fn list_conversations(
-        &self,
-        tenant: TenantId,
-        f: ConversationFilter,
-    ) -> Result<Vec<ConversationSummary>> {
-        self.read(move |c| {
-            let tid = tenant.to_string();
-            let mut q = conversations::table
-                .inner_join(contacts::table.on(contacts::id.eq(conversations::contact_id)))
-                .filter(conversations::tenant_id.eq(&tid))
-                .into_boxed();
-            if let Some(s) = f.status {
-                q = q.filter(conversations::status.eq(s.as_str()));
-            }
-            if let Some(ch) = f.channel {
-                q = q.filter(conversations::channel.eq(ch.as_str()));
-            }
-            if let Some(a) = f.assignee {
-                q = q.filter(conversations::assignee.eq(a));
-            }
-            if let Some((at, id)) = f.before {
-                let at = ts(at);
-                q = q.filter(
-                    conversations::last_message_at
-                        .lt(at)
-                        .or(conversations::last_message_at
-                            .eq(at)
-                            .and(conversations::id.lt(id.to_string()))),
-                );
-            }
-            let rows: Vec<(ConversationRow, String, Option<String>)> = q
-                .order((
-                    conversations::last_message_at.desc(),
-                    conversations::id.desc(),
-                ))
-                .limit(f.limit.clamp(1, 500))
-                .select((
-                    ConversationRow::as_select(),
-                    contacts::address,
-                    contacts::name,
-                ))
-                .load(c)?;
-            rows.into_iter()
-                .map(|(r, address, name)| {
-                    let assignee = r.assignee.clone();
-                    Ok(ConversationSummary {
-                        conversation: r.into_domain()?,
-                        assignee,
-                        contact_address: address,
-                        contact_name: name,
-                    })
-                })
-                .collect()
         })
         .await
     }

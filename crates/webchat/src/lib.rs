@@ -32,17 +32,6 @@ pub use protocol::{Refusal, RefusalCode};
 
 use actix_web::web;
 
-/// Errors of the web chat outside the protocol's refusals.
-#[derive(Debug, thiserror::Error)]
-pub enum WebchatError {
-    #[error("unknown tenant `{0}`")]
-    UnknownTenant(String),
-    #[error(transparent)]
-    Refused(#[from] Refusal),
-    #[error("store: {0}")]
-    Store(#[from] loket_store::StoreError),
-}
-
 /// Registers the widget assets, the demo page, the socket and the fallback routes.
 pub fn configure(cfg: &mut web::ServiceConfig, state: WebchatState) {
     let max_body = state.config().max_frame_bytes;

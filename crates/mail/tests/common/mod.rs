@@ -588,6 +588,36 @@ service pop3-login {{
 }
 
 impl Dovecot {
+    /// APPENDs many messages over one IMAP connection, as fast as the server takes them
+    /// (a burst, as when a mail server delivers a queue).
+    pub fn append_many(&self, raws: &[Vec<u8>]) {
+        self.append_stream(raws, 0.0);
+    }
+
+    /// APPENDs messages over one IMAP connection, one every `interval_secs` (a steady
+    /// stream, as in the IMAP benchmark).
+    pub fn append_stream(&self, raws: &[Vec<u8>], interval_secs: f64) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let mut paths = Vec::new();
+        for (i, raw) in raws.iter().enumerate() {
+            let p = dir.path().join(format!("m{i}.eml"));
+            std::fs::write(&p, raw).expect("write");
+            paths.push(p);
+        }
+        let script = format!(
+            "import imaplib,sys\nm=imaplib.IMAP4('127.0.0.1',{})\nm.login('{}','{}')\n\
+             import time\nfor p in sys.argv[1:]:\n    t,d=m.append('INBOX',None,None,open(p,'rb').read())\n    assert t=='OK',d\n    time.sleep({})\nm.logout()\n",
+            self.port, self.user, self.password, interval_secs
+        );
+        let st = Command::new(python())
+            .arg("-c")
+            .arg(script)
+            .args(&paths)
+            .status()
+            .expect("python");
+        assert!(st.success(), "IMAP append failed");
+    }
+
     /// Number of messages in INBOX.
     pub fn count(&self) -> usize {
         self.search("ALL")
