@@ -39,13 +39,19 @@ enum Command {
         /// Create tenants named in the file that do not exist yet.
         #[arg(long)]
         create_tenants: bool,
-        /// Messages per transaction (a batch also ends at 64 MiB of lines). Larger
+        /// Messages per transaction (a batch also ends at `--batch-mib` of lines). Larger
         /// batches import faster and use more memory (about 2 KB per short message); a
         /// server writing to the same database waits for each batch, so lower this when
         /// importing next to live traffic.
         #[arg(long, default_value_t = loket_store::jsonl::BULK_BATCH_SIZE,
               value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         batch_size: u32,
+        /// A batch also ends once its lines add up to this many MiB: two batches are in
+        /// memory at a time (one written, the next decoded), so this bounds the import's
+        /// memory when messages are large.
+        #[arg(long, default_value_t = (loket_store::jsonl::MAX_BATCH_BYTES >> 20) as u32,
+              value_parser = clap::value_parser!(u32).range(1..=4096))]
+        batch_mib: u32,
     },
     /// Export messages as JSONL (all tenants, or one).
     ExportJsonl {
@@ -210,6 +216,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             file,
             create_tenants,
             batch_size,
+            batch_mib,
         } => {
             if !file.exists() {
                 bail!("{} does not exist", file.display());
@@ -223,6 +230,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let opts = loket_store::jsonl::ImportOptions {
                 create_tenants,
                 batch_size: batch_size as usize,
+                batch_bytes: (batch_mib as usize) << 20,
                 checkpoint_every_pages: Some(loket_store::jsonl::BULK_CHECKPOINT_PAGES),
                 ..Default::default()
             };

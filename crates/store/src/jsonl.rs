@@ -143,6 +143,8 @@ pub struct ImportOptions {
     /// Create tenants named in the file that do not exist yet (CLI migration).
     pub create_tenants: bool,
     pub batch_size: usize,
+    /// A batch also ends once its lines add up to this many bytes ([`MAX_BATCH_BYTES`]).
+    pub batch_bytes: usize,
     /// SQLite: WAL pages between checkpoints while this import writes (None: SQLite's
     /// default of 1,000, restored when the import ends). A checkpoint copies each page
     /// once however many commits changed it, and an import's batches change the same
@@ -165,6 +167,7 @@ impl Default for ImportOptions {
             only_tenant: None,
             create_tenants: false,
             batch_size: DEFAULT_BATCH_SIZE as usize,
+            batch_bytes: MAX_BATCH_BYTES,
             checkpoint_every_pages: None,
         }
     }
@@ -496,7 +499,7 @@ impl Store {
                 .insert(d.line.conversation_id);
             batch.push((tenant, d));
             batch_bytes += text.len();
-            if batch.len() >= opts.batch_size || batch_bytes >= MAX_BATCH_BYTES {
+            if batch.len() >= opts.batch_size || batch_bytes >= opts.batch_bytes.max(1) {
                 let b = std::mem::take(&mut batch);
                 batch_bytes = 0;
                 if let Some(previous) = in_flight.take() {
