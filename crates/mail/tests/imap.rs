@@ -4,7 +4,6 @@
 mod common;
 
 use common::*;
-use loket_core::Channel;
 use std::time::Duration;
 
 fn mail(n: usize) -> Vec<u8> {
@@ -29,15 +28,8 @@ async fn wait_count(m: &Mail, n: usize) {
 async fn imap_restart(db: Db) {
     let mut dovecot = Dovecot::start();
     let mut m = Mail::start(db, None).await;
-    m.store
-        .set_channel_setting(
-            m.tenant.id,
-            Channel::Email,
-            "imap_mailboxes",
-            serde_json::json!([dovecot.mailbox_setting()]),
-        )
-        .await
-        .unwrap();
+    m.watch_mailboxes(serde_json::json!([dovecot.mailbox_setting()]))
+        .await;
 
     // Appended mail appears in loket (picked up by the supervisor, then IDLE).
     dovecot.append(&mail(1));
@@ -100,15 +92,7 @@ async fn imap_polls_without_idle_and_deletes_when_configured() {
     let mut setting = dovecot.mailbox_setting();
     setting["after"] = serde_json::json!("delete");
     setting["poll_secs"] = serde_json::json!(1);
-    m.store
-        .set_channel_setting(
-            m.tenant.id,
-            Channel::Email,
-            "imap_mailboxes",
-            serde_json::json!([setting]),
-        )
-        .await
-        .unwrap();
+    m.watch_mailboxes(serde_json::json!([setting])).await;
     dovecot.append(&mail(1));
     wait_count(&m, 1).await;
     dovecot.append(&mail(2));
@@ -130,15 +114,7 @@ async fn imap_mail_arriving_during_a_burst_fetch_is_archived_without_waiting_for
     let m = Mail::start(Db::Sqlite, None).await;
     let mut setting = dovecot.mailbox_setting();
     setting["poll_secs"] = serde_json::json!(600);
-    m.store
-        .set_channel_setting(
-            m.tenant.id,
-            Channel::Email,
-            "imap_mailboxes",
-            serde_json::json!([setting]),
-        )
-        .await
-        .unwrap();
+    m.watch_mailboxes(serde_json::json!([setting])).await;
     // The poller is connected and idle once the first message is archived.
     dovecot.append(&mail(0));
     wait_count(&m, 1).await;
@@ -171,15 +147,8 @@ async fn imap_seen_flags_are_reconciled_after_a_reconnect() {
     let mut m = Mail::start(Db::Sqlite, None).await;
     let mut setting = dovecot.mailbox_setting();
     setting["after"] = serde_json::json!("none");
-    m.store
-        .set_channel_setting(
-            m.tenant.id,
-            Channel::Email,
-            "imap_mailboxes",
-            serde_json::json!([setting.clone()]),
-        )
-        .await
-        .unwrap();
+    m.watch_mailboxes(serde_json::json!([setting.clone()]))
+        .await;
     dovecot.append_many(&[mail(1), mail(2), mail(3)]);
     wait_count(&m, 3).await;
     assert_eq!(dovecot.unseen(), 3, "archived, but not flagged");
@@ -188,15 +157,7 @@ async fn imap_seen_flags_are_reconciled_after_a_reconnect() {
     // arrives, so only the reconciliation on connect can set the flags.
     m.stop().await;
     setting["after"] = serde_json::json!("seen");
-    m.store
-        .set_channel_setting(
-            m.tenant.id,
-            Channel::Email,
-            "imap_mailboxes",
-            serde_json::json!([setting]),
-        )
-        .await
-        .unwrap();
+    m.watch_mailboxes(serde_json::json!([setting])).await;
     let (tx, rx) = tokio::sync::watch::channel(false);
     let handles = loket_mail::spawn(m.store.clone(), m.cfg.clone(), rx)
         .await

@@ -114,6 +114,14 @@ impl Mail {
         }
     }
 
+    /// Configures the tenant's IMAP mailboxes (the channel setting `imap_mailboxes`).
+    pub async fn watch_mailboxes(&self, mailboxes: serde_json::Value) {
+        self.store
+            .set_channel_setting(self.tenant.id, Channel::Email, "imap_mailboxes", mailboxes)
+            .await
+            .expect("imap_mailboxes setting");
+    }
+
     pub async fn messages(&self) -> Vec<Message> {
         messages(&self.store, self.tenant.id).await
     }
