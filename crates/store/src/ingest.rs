@@ -80,7 +80,7 @@ pub(crate) fn append_outbox(
     message: Option<&str>,
     conversation: Option<&str>,
 ) -> Result<i64> {
-    let seq = ctx.take_outbox_seq();
+    let seq = ctx.take_outbox_seq(conn)?;
     diesel::insert_into(outbox::table)
         .values((
             outbox::seq.eq(seq),
@@ -326,19 +326,10 @@ pub(crate) fn insert_message(
     Ok((row, attachments))
 }
 
-fn ingest_one(
-    conn: &mut AnyConnection,
-    ctx: &mut BatchCtx,
-    tenant: TenantId,
-    inbound: Inbound,
-) -> Result<Ingested> {
-    ingest_one_returning(conn, ctx, tenant, inbound).map(|(i, _)| i)
-}
-
 /// The message as written, for callers that answer with it (`None` for a duplicate).
-type Written = Option<(MessageRow, Vec<AttachmentRow>)>;
+pub(crate) type Written = Option<(MessageRow, Vec<AttachmentRow>)>;
 
-fn ingest_one_returning(
+pub(crate) fn ingest_one_returning(
     conn: &mut AnyConnection,
     ctx: &mut BatchCtx,
     tenant: TenantId,
@@ -497,11 +488,7 @@ impl Store {
         tenant: TenantId,
         inbound: Inbound,
     ) -> Result<(Ingested, Written)> {
-        let r = {
-            let inbound = inbound.clone();
-            self.write(move |c, ctx| ingest_one_returning(c, ctx, tenant, inbound))
-                .await
-        };
+        let r = self.inner.writer.ingest(tenant, inbound.clone()).await;
         match r {
             Err(StoreError::Database(diesel::result::Error::DatabaseError(
                 diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -516,17 +503,23 @@ impl Store {
         }
     }
 
-    /// Stores many inbound messages in one transaction (bulk paths and benchmarks).
-    /// Each message is still idempotent; results are in input order.
+    /// Stores many inbound messages in one transaction (bulk paths and benchmarks), with
+    /// the statements of a group commit (`ingest_batch.rs`): the same results as ingesting
+    /// them one after another. Each message is still idempotent; results are in input
+    /// order; if one is refused, none is stored.
     pub async fn ingest_many(
         &self,
         tenant: TenantId,
         inbound: Vec<Inbound>,
     ) -> Result<Vec<Ingested>> {
+        let items: Vec<crate::ingest_batch::IngestItem> = inbound
+            .into_iter()
+            .map(|inbound| crate::ingest_batch::IngestItem { tenant, inbound })
+            .collect();
         self.write(move |c, ctx| {
-            inbound
+            crate::ingest_batch::ingest_group(c, ctx, &items)?
                 .into_iter()
-                .map(|m| ingest_one(c, ctx, tenant, m))
+                .map(|r| r.map(|(ingested, _)| ingested))
                 .collect()
         })
         .await

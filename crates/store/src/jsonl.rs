@@ -785,50 +785,6 @@ fn import_batch(
 /// Ids per `IN (…)` list.
 const IN_CHUNK: usize = 500;
 
-fn insert_rows<T: RowInsert>(c: &mut AnyConnection, rows: &[T], columns: usize) -> Result<()> {
-    for chunk in rows.chunks(rows_per_insert(columns)) {
-        T::insert(c, chunk)?;
-    }
-    Ok(())
-}
-
-/// One multi-row `INSERT` of a slice of rows of one table.
-trait RowInsert: Sized {
-    fn insert(c: &mut AnyConnection, rows: &[Self]) -> Result<()>;
-}
-
-macro_rules! row_insert {
-    ($row:ty, $table:path) => {
-        impl RowInsert for $row {
-            // PostgreSQL gets one multi-row INSERT. SQLite has no DEFAULT keyword, so
-            // diesel would run a multi-row INSERT as one INSERT per row inside a
-            // savepoint (whose sub-journal copies every page it touches); the rows go
-            // one by one through the cached single-row statement instead, which is also
-            // the fastest way to feed SQLite.
-            fn insert(c: &mut AnyConnection, rows: &[Self]) -> Result<()> {
-                match c {
-                    AnyConnection::Sqlite(c) => {
-                        for row in rows {
-                            diesel::insert_into($table).values(row).execute(c)?;
-                        }
-                    }
-                    AnyConnection::Postgresql(c) => {
-                        diesel::insert_into($table).values(rows).execute(c)?;
-                    }
-                }
-                Ok(())
-            }
-        }
-    };
-}
-row_insert!(ContactRow, contacts::table);
-row_insert!(ConversationRow, conversations::table);
-row_insert!(MessageRow, messages::table);
-row_insert!(AttachmentRow, attachments::table);
-row_insert!(MessageEventRow, message_events::table);
-row_insert!(AuditRow, audit_events::table);
-row_insert!(OutboxRow, outbox::table);
-
 fn import_tenant_batch(
     c: &mut AnyConnection,
     ctx: &mut BatchCtx,
@@ -1054,7 +1010,7 @@ fn import_tenant_batch(
         )?);
         let conv = l.conversation_id.to_string();
         outbox_rows.push(OutboxRow {
-            seq: ctx.take_outbox_seq(),
+            seq: ctx.take_outbox_seq(c)?,
             tenant_id: tid.clone(),
             kind: OutboxKind::MessageImported.as_str().to_owned(),
             message_id: Some(mid.clone()),

@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod audit;
 pub mod conn;
 mod ingest;
+mod ingest_batch;
 pub mod jsonl;
 pub mod live;
 mod models;

@@ -2,11 +2,22 @@
 //!
 //! Why one writer: SQLite allows one writer at a time anyway, and a writer that owns the
 //! outbox and audit heads assigns sequence numbers gap-free in commit order. On
-//! PostgreSQL several processes may write; each batch takes a transaction-level advisory
-//! lock before it reads the heads, so numbers still become visible in order
-//! (DESIGN §4.1: a plain sequence would let a lower number commit after a higher one).
+//! PostgreSQL several processes may write; a batch takes a transaction-level advisory
+//! lock before it reads the heads, so numbers still become visible in order (a plain
+//! sequence would let a lower number commit after a higher one, and a consumer whose
+//! cursor passed it would never see it).
+//!
+//! The lock is taken **late**: only when the batch first needs a head (the first outbox
+//! or audit append), not at BEGIN. The bulk of a batch of ingests (contacts,
+//! conversations, blobs, messages, attachments) is written before that, while another
+//! node holds the lock; what runs under the lock is the append of the outbox and audit
+//! rows and the commit. That is what lets two nodes on one database ingest faster than
+//! one (docs/benchmarks.md, issue 19.3). The lock stays global, not per tenant, because
+//! the outbox sequence is global: every consumer reads one gap-free sequence.
 
 use crate::conn::AnyConnection;
+use crate::ingest::{Ingested, Written};
+use crate::ingest_batch::{IngestItem, ingest_group};
 use crate::schema::{audit_checkpoints, audit_events, outbox};
 use crate::{Result, StoreError};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -23,29 +34,73 @@ const PG_WRITE_LOCK: i64 = 0x006c_6f6b_6574;
 type AnyBox = Box<dyn Any + Send>;
 type JobFn = Box<dyn FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<AnyBox> + Send>;
 
+/// What a job does: a closure, or an ingest, which the writer writes together with the
+/// other ingests of its batch (`ingest_batch.rs`).
+enum Work {
+    Run(JobFn),
+    Ingest(Box<IngestItem>),
+}
+
 struct Job {
-    run: JobFn,
+    work: Work,
     reply: oneshot::Sender<Result<AnyBox>>,
     /// Runs as its own transaction, without a savepoint (see [`WriterHandle::enqueue_solo`]).
     solo: bool,
 }
 
 /// State shared by the requests of one batch: the next outbox sequence and the audit
-/// chain heads, loaded under the write lock.
+/// chain heads, loaded under the write lock the first time one is needed.
 #[derive(Clone)]
 pub struct BatchCtx {
-    pub(crate) next_outbox_seq: i64,
+    /// `None` until the batch holds the write lock and has read the outbox head.
+    pub(crate) next_outbox_seq: Option<i64>,
+    /// The outbox head when the lock was taken: what this batch started from.
+    pub(crate) start_seq: i64,
     pub(crate) audit_heads: HashMap<TenantId, (i64, String)>,
     pub(crate) touched_chains: BTreeMap<TenantId, (i64, String)>,
     pub(crate) audit_key: Vec<u8>,
 }
 
 impl BatchCtx {
+    fn new(audit_key: &[u8]) -> Self {
+        BatchCtx {
+            next_outbox_seq: None,
+            start_seq: 0,
+            audit_heads: HashMap::new(),
+            touched_chains: BTreeMap::new(),
+            audit_key: audit_key.to_vec(),
+        }
+    }
+
+    /// Takes the write lock (PostgreSQL) and reads the outbox head, once per batch.
+    /// Everything that reads a head calls this first.
+    pub(crate) fn lock_heads(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        if self.next_outbox_seq.is_some() {
+            return Ok(());
+        }
+        if let AnyConnection::Postgresql(c) = conn {
+            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
+                .execute(c)?;
+        }
+        let head = current_outbox_seq(conn)?;
+        self.start_seq = head;
+        self.next_outbox_seq = Some(head + 1);
+        Ok(())
+    }
+
     /// Reserves the next outbox sequence number.
-    pub(crate) fn take_outbox_seq(&mut self) -> i64 {
-        let s = self.next_outbox_seq;
-        self.next_outbox_seq += 1;
-        s
+    pub(crate) fn take_outbox_seq(&mut self, conn: &mut AnyConnection) -> Result<i64> {
+        self.lock_heads(conn)?;
+        let s = self.next_outbox_seq.unwrap_or(self.start_seq + 1);
+        self.next_outbox_seq = Some(s + 1);
+        Ok(s)
+    }
+
+    /// The last sequence this batch appended, if it appended any.
+    fn last_seq(&self) -> Option<i64> {
+        self.next_outbox_seq
+            .map(|n| n - 1)
+            .filter(|last| *last > self.start_seq)
     }
 }
 
@@ -92,23 +147,44 @@ impl WriterHandle {
     {
         let (reply, rx) = oneshot::channel();
         let job = Job {
-            run: Box::new(move |c, ctx| f(c, ctx).map(|v| Box::new(v) as AnyBox)),
+            work: Work::Run(Box::new(move |c, ctx| {
+                f(c, ctx).map(|v| Box::new(v) as AnyBox)
+            })),
             reply,
             solo,
         };
-        {
-            let guard = self.tx.lock().map_err(|_| StoreError::Closed)?;
-            let sender = guard.as_ref().ok_or(StoreError::Closed)?;
-            sender.send(job).map_err(|_| StoreError::Closed)?;
-        }
-        Ok(async move {
-            let result = rx.await.map_err(|_| StoreError::Closed)??;
-            result
-                .downcast::<T>()
-                .map(|b| *b)
-                // Invariant: the job closure above boxes exactly a `T`.
-                .map_err(|_| StoreError::Corrupt("writer returned an unexpected type".into()))
-        })
+        self.send(job)?;
+        Ok(Self::answer(rx))
+    }
+
+    /// Ingests one message; the writer writes it with the other ingests of its batch.
+    pub(crate) async fn ingest(
+        &self,
+        tenant: TenantId,
+        inbound: loket_core::Inbound,
+    ) -> Result<(Ingested, Written)> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job {
+            work: Work::Ingest(Box::new(IngestItem { tenant, inbound })),
+            reply,
+            solo: false,
+        })?;
+        Self::answer(rx).await
+    }
+
+    fn send(&self, job: Job) -> Result<()> {
+        let guard = self.tx.lock().map_err(|_| StoreError::Closed)?;
+        let sender = guard.as_ref().ok_or(StoreError::Closed)?;
+        sender.send(job).map_err(|_| StoreError::Closed)
+    }
+
+    async fn answer<T: Send + 'static>(rx: oneshot::Receiver<Result<AnyBox>>) -> Result<T> {
+        let result = rx.await.map_err(|_| StoreError::Closed)??;
+        result
+            .downcast::<T>()
+            .map(|b| *b)
+            // Invariant: a job's reply boxes exactly the `T` its sender waits for.
+            .map_err(|_| StoreError::Corrupt("writer returned an unexpected type".into()))
     }
 }
 
@@ -180,12 +256,8 @@ fn begin(conn: &mut AnyConnection) -> QueryResult<()> {
         AnyConnection::Sqlite(c) => {
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
         }
-        AnyConnection::Postgresql(c) => {
-            AnsiTransactionManager::begin_transaction(c)?;
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
-                .execute(c)
-                .map(|_| ())
-        }
+        // The write lock comes later, when the batch first needs a head (BatchCtx).
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c),
     }
 }
 
@@ -213,52 +285,52 @@ fn run_batch(
     audit_key: &[u8],
     seq_tx: &watch::Sender<i64>,
 ) {
-    let prepared = begin(conn)
-        .map_err(StoreError::from)
-        .and_then(|_| current_outbox_seq(conn));
-    let start_seq = match prepared {
-        Ok(s) => s,
-        Err(e) => {
-            rollback(conn);
-            fail_all(jobs, &e);
-            // A broken connection (PostgreSQL restarted) is replaced on the next batch.
-            reconnect_if_broken(conn, url);
-            return;
-        }
-    };
-    let mut ctx = BatchCtx {
-        next_outbox_seq: start_seq + 1,
-        audit_heads: HashMap::new(),
-        touched_chains: BTreeMap::new(),
-        audit_key: audit_key.to_vec(),
-    };
+    if let Err(e) = begin(conn) {
+        let e = StoreError::from(e);
+        rollback(conn);
+        fail_all(jobs, &e);
+        // A broken connection (PostgreSQL restarted) is replaced on the next batch.
+        reconnect_if_broken(conn, url);
+        return;
+    }
+    let mut ctx = BatchCtx::new(audit_key);
     let mut results = Vec::with_capacity(jobs.len());
+    let mut ingests = Vec::new();
+    let mut runs = Vec::new();
     for job in jobs {
-        if job.solo {
+        match job.work {
+            Work::Ingest(item) => ingests.push((*item, job.reply)),
+            Work::Run(run) => runs.push((run, job.reply, job.solo)),
+        }
+    }
+    // Ingests first: their archive rows are written before the batch takes the write lock.
+    if !ingests.is_empty() {
+        write_ingests(conn, &mut ctx, ingests, &mut results);
+    }
+    for (run, reply, solo) in runs {
+        if solo {
             // Alone in its batch (see `run`): a failure rolls back the whole transaction.
-            let r = (job.run)(conn, &mut ctx);
+            let r = run(conn, &mut ctx);
             if let Err(e) = r {
                 rollback(conn);
-                let _ = job.reply.send(Err(e));
+                let _ = reply.send(Err(e));
                 reconnect_if_broken(conn, url);
                 return;
             }
-            results.push((job.reply, r));
+            results.push((reply, r));
             continue;
         }
         let snapshot = ctx.clone();
-        let run = job.run;
         let r = conn.transaction(|c| run(c, &mut ctx));
         if r.is_err() {
             ctx = snapshot;
         }
-        results.push((job.reply, r));
+        results.push((reply, r));
     }
     let finished = write_checkpoints(conn, &ctx).and_then(|_| commit(conn).map_err(Into::into));
     match finished {
         Ok(()) => {
-            let last = ctx.next_outbox_seq - 1;
-            if last > start_seq {
+            if let Some(last) = ctx.last_seq() {
                 seq_tx.send_replace(last);
             }
             for (reply, r) in results {
@@ -272,6 +344,42 @@ fn run_batch(
                 let _ = reply.send(Err(StoreError::Unavailable(format!("commit failed: {e}"))));
             }
             reconnect_if_broken(conn, url);
+        }
+    }
+}
+
+type Reply = oneshot::Sender<Result<AnyBox>>;
+
+/// Writes the batch's ingests as one group in a savepoint; if the group fails (a database
+/// error: a race with another node, a bad row), rolls it back and writes them one by one,
+/// each in a savepoint of its own, so that one bad message refuses only itself.
+fn write_ingests(
+    conn: &mut AnyConnection,
+    ctx: &mut BatchCtx,
+    ingests: Vec<(IngestItem, Reply)>,
+    results: &mut Vec<(Reply, Result<AnyBox>)>,
+) {
+    let (items, replies): (Vec<IngestItem>, Vec<Reply>) = ingests.into_iter().unzip();
+    let snapshot = ctx.clone();
+    match conn.transaction(|c| ingest_group(c, ctx, &items)) {
+        Ok(rs) => {
+            for (reply, r) in replies.into_iter().zip(rs) {
+                results.push((reply, r.map(|v| Box::new(v) as AnyBox)));
+            }
+        }
+        Err(e) => {
+            *ctx = snapshot;
+            tracing::debug!(error = %e, "group ingest failed; writing its messages one by one");
+            for (item, reply) in items.into_iter().zip(replies) {
+                let snapshot = ctx.clone();
+                let r = conn.transaction(|c| {
+                    crate::ingest::ingest_one_returning(c, ctx, item.tenant, item.inbound)
+                });
+                if r.is_err() {
+                    *ctx = snapshot;
+                }
+                results.push((reply, r.map(|v| Box::new(v) as AnyBox)));
+            }
         }
     }
 }
@@ -329,6 +437,7 @@ pub(crate) fn audit_head(
     if let Some(h) = ctx.audit_heads.get(&tenant) {
         return Ok(h.clone());
     }
+    ctx.lock_heads(conn)?;
     let head: Option<(i64, String)> = audit_events::table
         .filter(audit_events::tenant_id.eq(tenant.to_string()))
         .order(audit_events::seq.desc())

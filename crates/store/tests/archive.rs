@@ -1182,3 +1182,172 @@ on_both!(
         );
     }
 );
+
+/// The messages of [`a_group_of_ingests_is_written_as_one_by_one`], in order: every way
+/// a message can relate to one before it in the same group.
+fn group_script(existing: ConversationId, closed: ConversationId) -> Vec<Inbound> {
+    let mut out = Vec::new();
+    let mut m = chat("g-1", "Eerste regel van een nieuwe inwoner");
+    m.from = Address::new("session:nieuw");
+    out.push(m.clone());
+    // A second line of the same new contact joins the conversation the first one opened.
+    let mut second = chat("g-2", "Tweede regel");
+    second.from = Address::new("session:nieuw");
+    out.push(second.clone());
+    // The same key and bytes again: a duplicate of a message written earlier in the group.
+    out.push(second);
+    // The same key, other bytes: a new message flagged key_conflict.
+    let mut conflict = chat("g-2", "Andere tekst onder dezelfde sleutel");
+    conflict.from = Address::new("session:nieuw");
+    out.push(conflict);
+    // An email that starts a thread, and a reply to it in the same group.
+    let mut first_mail = email("Message-ID: <start@example.nl>\r\n\r\nVraag");
+    first_mail.rfc_message_id = Some("<start@example.nl>".into());
+    out.push(first_mail);
+    let mut reply = email("Message-ID: <reply@example.nl>\r\n\r\nAanvulling");
+    reply.rfc_message_id = Some("<reply@example.nl>".into());
+    reply.conversation = ConversationHint::Thread {
+        references: vec!["<unknown@example.nl>".into(), "<start@example.nl>".into()],
+        token: None,
+    };
+    out.push(reply);
+    // A named conversation, and a closed one that a message reopens.
+    let mut named = chat("g-3", "In een bestaand gesprek");
+    named.conversation = ConversationHint::Conversation(existing);
+    out.push(named);
+    let mut reopen = chat("g-4", "Nog een vraag na het sluiten");
+    reopen.conversation = ConversationHint::Conversation(closed);
+    out.push(reopen);
+    // A chat contact that exists already, and a message that always starts anew.
+    out.push(chat("g-5", "Bekende inwoner"));
+    let mut new_topic = chat("g-6", "Nieuw onderwerp");
+    new_topic.conversation = ConversationHint::New;
+    out.push(new_topic);
+    out
+}
+
+on_both!(
+    a_group_of_ingests_is_written_as_one_by_one,
+    |db: TestDb| async move {
+        // The same script in two tenants: one by one in `a`, as one group in `b`.
+        let mut shapes = Vec::new();
+        for (slug, grouped) in [("een-voor-een", false), ("als-groep", true)] {
+            let t = tenant(&db.store, slug).await;
+            let existing = db
+                .store
+                .ingest(t.id, chat("pre-1", "Bestaand"))
+                .await
+                .unwrap();
+            let mut other = chat("pre-2", "Gesloten");
+            other.from = Address::new("session:gesloten");
+            let closed = db.store.ingest(t.id, other).await.unwrap();
+            let p = Principal::system(t.id, "test");
+            db.store
+                .set_conversation_status(&p, closed.conversation_id, ConversationStatus::Closed)
+                .await
+                .unwrap();
+            let script = group_script(existing.conversation_id, closed.conversation_id);
+            let results = if grouped {
+                db.store.ingest_many(t.id, script).await.unwrap()
+            } else {
+                let mut r = Vec::new();
+                for m in script {
+                    r.push(db.store.ingest(t.id, m).await.unwrap());
+                }
+                r
+            };
+            // Conversations by order of first appearance, so the two runs compare.
+            let mut order: Vec<ConversationId> =
+                vec![existing.conversation_id, closed.conversation_id];
+            let mut shape = Vec::new();
+            for r in &results {
+                if !order.contains(&r.conversation_id) {
+                    order.push(r.conversation_id);
+                }
+                let conv = order.iter().position(|c| *c == r.conversation_id).unwrap();
+                let flags = db
+                    .store
+                    .message(t.id, r.message_id)
+                    .await
+                    .unwrap()
+                    .expect("message")
+                    .flags;
+                shape.push((r.duplicate, r.key_conflict, conv, flags, r.seq.is_some()));
+            }
+            let reopened = db
+                .store
+                .conversation(t.id, closed.conversation_id)
+                .await
+                .unwrap()
+                .expect("conversation")
+                .status;
+            assert_eq!(reopened, ConversationStatus::Open, "{slug}: reopened");
+            let seqs: Vec<i64> = results.iter().filter_map(|r| r.seq).collect();
+            assert!(
+                seqs.windows(2).all(|w| w[1] == w[0] + 1),
+                "{slug}: consecutive outbox sequence numbers in order: {seqs:?}"
+            );
+            shapes.push((shape, db.store.message_count(t.id).await.unwrap()));
+        }
+        assert_eq!(shapes[0], shapes[1]);
+        // Spot checks of the expected shape itself, not only equality.
+        let (shape, count) = &shapes[0];
+        assert_eq!(*count, 2 + 9, "two before, nine new (one duplicate)");
+        assert_eq!(shape[0].2, shape[1].2, "second chat line joins the first");
+        assert!(shape[2].0, "a duplicate within the group");
+        assert!(shape[3].1, "a key conflict within the group");
+        assert_eq!(shape[4].2, shape[5].2, "the reply joins its thread");
+        assert_eq!(shape[6].2, 0, "named conversation");
+        assert_eq!(shape[7].2, 1, "closed conversation reopened");
+        assert_eq!(shape[8].2, 0, "known contact joins its open conversation");
+        assert!(shape[9].2 > 1 && shape[9].2 != shape[8].2, "a new topic");
+        assert!(db.store.verify().await.unwrap().ok());
+    }
+);
+
+on_both!(
+    a_refused_message_in_a_group_stores_nothing_of_it,
+    |db: TestDb| async move {
+        let t = tenant(&db.store, "weigeren").await;
+        let mut unknown = chat("r-2", "In een gesprek dat niet bestaat");
+        unknown.conversation = ConversationHint::Conversation(ConversationId::new());
+        let r = db
+            .store
+            .ingest_many(t.id, vec![chat("r-1", "Goed"), unknown])
+            .await;
+        assert!(
+            matches!(r, Err(loket_store::StoreError::NotFound { .. })),
+            "{r:?}"
+        );
+        assert_eq!(db.store.message_count(t.id).await.unwrap(), 0);
+        assert!(db.store.verify().await.unwrap().ok());
+    }
+);
+
+on_both!(
+    concurrent_ingests_grouped_by_the_writer_all_land_once,
+    |db: TestDb| async move {
+        // 64 concurrent single ingests: the writer groups whatever is waiting, and some
+        // of the groups contain the same message twice or the same new contact.
+        let t = tenant(&db.store, "drukte").await;
+        let mut tasks = Vec::new();
+        for i in 0..64 {
+            let s = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut m = chat(&format!("d-{}", i % 48), &format!("Bericht {}", i % 48));
+                m.from = Address::new(format!("session:{}", i % 8));
+                s.ingest(t.id, m).await
+            }));
+        }
+        let mut new = 0;
+        for task in tasks {
+            let r = task.await.unwrap().unwrap();
+            if !r.duplicate {
+                new += 1;
+            }
+        }
+        assert_eq!(new, 48);
+        assert_eq!(db.store.message_count(t.id).await.unwrap(), 48);
+        assert!(db.store.verify().await.unwrap().ok());
+    }
+);
