@@ -2,7 +2,7 @@
 
 use loket_core::Channel;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
 };
 
 pub struct Metrics {
@@ -10,6 +10,8 @@ pub struct Metrics {
     http_requests: IntCounterVec,
     http_seconds: HistogramVec,
     ingested: IntCounterVec,
+    outbox_head: IntGauge,
+    search_indexed: IntGauge,
 }
 
 impl Metrics {
@@ -33,12 +35,24 @@ impl Metrics {
         )?;
         registry.register(Box::new(http_requests.clone()))?;
         registry.register(Box::new(http_seconds.clone()))?;
+        let outbox_head = IntGauge::new(
+            "outbox_head_seq",
+            "Highest outbox sequence this node knows to be committed",
+        )?;
+        let search_indexed = IntGauge::new(
+            "search_indexed_seq",
+            "Every outbox entry up to this sequence is searchable on this node",
+        )?;
         registry.register(Box::new(ingested.clone()))?;
+        registry.register(Box::new(outbox_head.clone()))?;
+        registry.register(Box::new(search_indexed.clone()))?;
         Ok(Self {
             registry,
             http_requests,
             http_seconds,
             ingested,
+            outbox_head,
+            search_indexed,
         })
     }
 
@@ -55,6 +69,15 @@ impl Metrics {
         self.ingested
             .with_label_values(&[channel.as_str(), if duplicate { "true" } else { "false" }])
             .inc();
+    }
+
+    /// The indexer's position against the outbox head, read when scraped: their
+    /// difference is how far search lags behind what is archived.
+    pub fn set_progress(&self, outbox_head: i64, search_indexed: Option<i64>) {
+        self.outbox_head.set(outbox_head);
+        if let Some(seq) = search_indexed {
+            self.search_indexed.set(seq);
+        }
     }
 
     pub fn render(&self) -> String {

@@ -2,8 +2,9 @@
 # Issue 2 benchmarks, SQLite and PostgreSQL side by side in one run:
 #  1. durable bulk import (`loket import`) of N short messages (default 1,000,000), then of
 #     N_MIX (default N) messages of the realistic mix, with msg/s, MB/s and peak RSS;
-#  2. single-message ingest over HTTP, one message per request, 16 concurrent clients
-#     (wrk, 2 threads), each durable before its response.
+#  2. single-message ingest over HTTP (ops/bench/ingest/http.sh): one message per request,
+#     16 concurrent clients, each durable before its response; SQLite, PostgreSQL with one
+#     node and with two nodes on the same database.
 # Usage: ops/bench/ingest/run.sh [N] [SECONDS]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
@@ -14,7 +15,7 @@ command -v wrk >/dev/null || { apt-get update && apt-get install -y wrk; }
 cargo build --release -p loket >/dev/null
 BIN="$TARGET_DIR/release/loket"
 WORK="$(mktemp -d /tmp/loket-bench-XXXX)"
-trap 'rm -rf "$WORK"; psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS bench_ingest CASCADE; DROP SCHEMA IF EXISTS bench_http CASCADE" >/dev/null 2>&1 || true' EXIT
+trap 'rm -rf "$WORK"; psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS bench_ingest CASCADE" >/dev/null 2>&1 || true' EXIT
 python3 ops/bench/ingest/gen_jsonl.py "$N" "$WORK/messages.jsonl"
 echo "corpus: $N messages, $(du -h "$WORK/messages.jsonl" | cut -f1)"
 PG="postgres://postgres@127.0.0.1:5432/test"
@@ -51,17 +52,5 @@ pg_schema bench_ingest
 import_one postgres-mix "$WORK/mix.jsonl" LOKET_DATABASE__URL="$PG?options=-csearch_path%3Dbench_ingest"
 rm -f "$WORK/mix.jsonl"; rm -rf "$WORK"/*-import
 
-http_one() { # name url-env...
-    local name="$1"; shift
-    local dir="$WORK/$name-http"; mkdir -p "$dir"
-    local port=$((20000 + RANDOM % 10000))
-    env LOKET_DATA_DIR="$dir" LOKET_HTTP__BIND="127.0.0.1:$port" RUST_LOG=warn "$@" "$BIN" serve >/dev/null 2>&1 &
-    local pid=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
-    echo "-- HTTP ingest $name (16 connections, 2 wrk threads, ${SECS}s)"
-    LOKET_TOKEN="$(cat "$dir/demo-admin-token")" wrk -t2 -c16 -d"${SECS}s" --latency -s ops/bench/ingest/post.lua "http://127.0.0.1:$port" | grep -E "Requests/sec|50%|75%|90%|99%|Non-2xx|requests in"
-    kill -TERM $pid; wait $pid || true
-}
-http_one sqlite
-psql -h 127.0.0.1 -U postgres -d test -qc "DROP SCHEMA IF EXISTS bench_http CASCADE; CREATE SCHEMA bench_http" >/dev/null
-http_one postgres LOKET_DATABASE__URL="$PG?options=-csearch_path%3Dbench_http"
+# Single-message ingest over HTTP: SQLite, PostgreSQL with one node and with two.
+bash ops/bench/ingest/http.sh "$SECS"

@@ -25,6 +25,9 @@ pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
 
 /// Prometheus text exposition.
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let head = *state.store.outbox_watch().borrow();
+    let indexed = state.search.as_ref().map(|s| s.indexed_seq());
+    state.metrics.set_progress(head, indexed);
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.metrics.render())
