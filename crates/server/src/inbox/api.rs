@@ -2,7 +2,7 @@
 //! attachment download, the auditor's trail and the tone check. Usable with an API
 //! token or a session (sessions send `X-CSRF-Token` on state-changing calls).
 
-use super::pages::{ListQuery, cursor_of, inbox_query};
+use super::list_query::{ListQuery, cursor_of, inbox_query};
 use super::{AUDITORS, READERS, WRITERS};
 use crate::AppState;
 use crate::auth::Auth;

@@ -1,25 +1,132 @@
-//! HTML building blocks: escaping and the page frame. Every value from a message, a
-//! contact or a user goes through [`esc`]; nothing from the database is ever written
-//! into a script or an attribute without it.
+//! What every inbox page shares: the HTML escaper the templates use, the layout data of
+//! the page chrome (`templates/inbox/base.html`), rendering a template into a response,
+//! and small text helpers. Pages are askama templates (`crates/server/templates/inbox/`):
+//! every `{{ value }}` goes through [`Html`], so nothing from a message, a contact, a user
+//! or a request reaches the page unescaped.
 
 use super::i18n::{Lang, Texts};
-use loket_core::{Channel, ConversationStatus, Principal, Role};
-use std::fmt::Write;
+use crate::problem::Problem;
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use askama::Template;
+use loket_core::{Actor, Channel, ConversationStatus, Principal, Role};
+use std::fmt::{self, Write};
 
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// The escaper of every inbox template (`templates/askama.toml`): text for element
+/// content and for double- or single-quoted attributes. The same five entities the
+/// inbox has always written (`&lt;` rather than askama's default `&#60;`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Html;
+
+impl askama::filters::Escaper for Html {
+    fn write_escaped_str<W: Write>(&self, mut dest: W, s: &str) -> fmt::Result {
+        let mut last = 0;
+        // Byte positions are safe to slice at: the five characters are ASCII, and no
+        // byte of a multi-byte UTF-8 sequence is.
+        for (i, b) in s.bytes().enumerate() {
+            let entity = match b {
+                b'&' => "&amp;",
+                b'<' => "&lt;",
+                b'>' => "&gt;",
+                b'"' => "&quot;",
+                b'\'' => "&#39;",
+                _ => continue,
+            };
+            dest.write_str(&s[last..i])?;
+            dest.write_str(entity)?;
+            last = i + 1;
+        }
+        dest.write_str(&s[last..])
+    }
+}
+
+/// The media type of every inbox page.
+pub const CONTENT_TYPE: &str = "text/html; charset=utf-8";
+
+/// Renders a template (for a response that needs more than [`respond`] sets).
+pub fn render(page: &impl Template) -> Result<String, Problem> {
+    page.render().map_err(|e| {
+        // Rendering into a String fails only when a value's formatting fails.
+        tracing::error!(error = %e, "inbox template failed to render");
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "Internal error",
+        )
+    })
+}
+
+/// Renders a template as an HTML response with `status`.
+pub fn respond(status: StatusCode, page: &impl Template) -> HttpResponse {
+    match render(page) {
+        Ok(body) => HttpResponse::build(status)
+            .content_type(CONTENT_TYPE)
+            .body(body),
+        Err(problem) => actix_web::ResponseError::error_response(&problem),
+    }
+}
+
+/// Renders a template as a `200 OK` HTML response.
+pub fn ok(page: &impl Template) -> HttpResponse {
+    respond(StatusCode::OK, page)
+}
+
+/// The page chrome: language, title, the language switch and, for a signed-in person,
+/// the navigation. Every page template has it as its `layout` field; `base.html`
+/// renders it.
+pub struct Layout {
+    pub lang: &'static str,
+    pub t: &'static Texts,
+    pub title: String,
+    /// The other language (code) and where its switch link leads back to (encoded).
+    pub other_lang: &'static str,
+    pub back: String,
+    pub nav: Option<Nav>,
+}
+
+/// The navigation of a signed-in person.
+pub struct Nav {
+    pub name: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub inbox: bool,
+    pub search: bool,
+    pub audit: bool,
+}
+
+impl Layout {
+    /// The chrome of a page titled `title` whose language switch returns to `back`.
+    pub fn new(
+        lang: Lang,
+        title: &str,
+        viewer: Option<&Principal>,
+        csrf: &str,
+        back: &str,
+    ) -> Self {
+        let nav = viewer.map(|p| {
+            let name = match &p.actor {
+                Actor::User { name, .. } | Actor::Token { name, .. } | Actor::System { name } => {
+                    name.clone()
+                }
+            };
+            Nav {
+                name,
+                role: p.role.as_str(),
+                csrf: csrf.to_owned(),
+                inbox: p.role != Role::Auditor,
+                search: matches!(p.role, Role::Admin | Role::FoiOfficer),
+                audit: matches!(p.role, Role::Admin | Role::Auditor),
+            }
+        });
+        Layout {
+            lang: lang.code(),
+            t: lang.texts(),
+            title: title.to_owned(),
+            other_lang: lang.other().code(),
+            back: url_enc(back),
+            nav,
         }
     }
-    out
 }
 
 /// Percent-encodes a query value.
@@ -62,87 +169,29 @@ pub fn status_name(t: &Texts, s: ConversationStatus) -> &'static str {
     }
 }
 
-/// Who is looking at the page (for the header).
-pub struct Viewer<'a> {
-    pub principal: &'a Principal,
-    pub csrf: &'a str,
+/// One `<option>` of a `<select>` (`templates/inbox/macros.html`).
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
 }
 
-/// The page frame: language, skip link, navigation, main landmark.
-pub fn page(
-    lang: Lang,
-    title: &str,
-    viewer: Option<&Viewer<'_>>,
-    back: &str,
-    body: &str,
-) -> String {
-    let t = lang.texts();
-    let mut nav = String::new();
-    if let Some(v) = viewer {
-        let name = match &v.principal.actor {
-            loket_core::Actor::User { name, .. } | loket_core::Actor::Token { name, .. } => {
-                name.clone()
-            }
-            loket_core::Actor::System { name } => name.clone(),
-        };
-        let _ = write!(nav, "<ul class=\"nav\">");
-        if v.principal.role != Role::Auditor {
-            let _ = write!(nav, "<li><a href=\"/inbox\">{}</a></li>", t.nav_inbox);
+impl Opt {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Self {
+        let value = value.into();
+        Opt {
+            selected: value == current,
+            value,
+            label: label.into(),
         }
-        if matches!(v.principal.role, Role::Admin | Role::FoiOfficer) {
-            let _ = write!(
-                nav,
-                "<li><a href=\"/inbox/search\">{}</a></li>",
-                t.nav_search
-            );
-        }
-        if matches!(v.principal.role, Role::Admin | Role::Auditor) {
-            let _ = write!(nav, "<li><a href=\"/inbox/audit\">{}</a></li>", t.nav_audit);
-        }
-        let _ = write!(
-            nav,
-            "<li><a href=\"/inbox/lang/{}?back={}\" lang=\"{}\">{}</a></li>\
-             <li class=\"who\">{} {} ({})</li>\
-             <li><form method=\"post\" action=\"/inbox/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\" class=\"linkish\">{}</button></form></li></ul>",
-            lang.other().code(),
-            url_enc(back),
-            lang.other().code(),
-            t.switch_language,
-            t.signed_in_as,
-            esc(&name),
-            esc(v.principal.role.as_str()),
-            esc(v.csrf),
-            t.logout
-        );
-    } else {
-        let _ = write!(
-            nav,
-            "<ul class=\"nav\"><li><a href=\"/inbox/lang/{}?back={}\" lang=\"{}\">{}</a></li></ul>",
-            lang.other().code(),
-            url_enc(back),
-            lang.other().code(),
-            t.switch_language
-        );
     }
-    format!(
-        "<!doctype html>\n<html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>{title} · loket</title>\
-         <link rel=\"stylesheet\" href=\"/inbox/static/inbox.css\">\
-         <script src=\"/inbox/static/inbox.js\" defer></script></head>\
-         <body><a class=\"skip\" href=\"#main\">{skip}</a>\
-         <header class=\"top\"><span class=\"brand\">loket</span>\
-         <nav aria-label=\"{navl}\">{nav}</nav></header>\
-         <main id=\"main\" tabindex=\"-1\">{body}</main>\
-         <div id=\"live\" class=\"sr-only\" aria-live=\"polite\" data-text=\"{live}\"></div>\
-         </body></html>",
-        lang = lang.code(),
-        title = esc(title),
-        skip = t.skip_link,
-        navl = t.nav_label,
-        live = t.live_new,
-    )
+}
+
+/// A labelled filter `<select>` with id `f-<name>`.
+pub struct Select {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub options: Vec<Opt>,
 }
 
 /// A short age: "5 min", "3 u", "2 d".
@@ -159,15 +208,53 @@ pub fn age(t: &Texts, then: loket_core::Timestamp, now: loket_core::Timestamp) -
     }
 }
 
+/// An RFC 3339 time in whole seconds (`<time datetime>`).
+pub fn iso(t: loket_core::Timestamp) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use askama::filters::Escaper;
+
+    fn esc(s: &str) -> String {
+        let mut out = String::new();
+        let _ = Html.write_escaped_str(&mut out, s);
+        out
+    }
 
     #[test]
     fn escapes_markup() {
         assert_eq!(
             esc("<script>alert('x')</script>&\""),
             "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&amp;&quot;"
+        );
+        assert_eq!(esc("café · “quoted” <b>"), "café · “quoted” &lt;b&gt;");
+        assert_eq!(esc(""), "");
+    }
+
+    #[derive(Template)]
+    #[template(
+        source = "<p title=\"{{ v }}\">{{ v }}</p>",
+        ext = "html",
+        config = "templates/askama.toml"
+    )]
+    struct Probe<'a> {
+        v: &'a str,
+    }
+
+    #[test]
+    fn templates_use_the_inbox_escaper() {
+        let out = Probe {
+            v: "\"><script>alert(1)</script>",
+        }
+        .render()
+        .unwrap_or_default();
+        assert_eq!(
+            out,
+            "<p title=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\">\
+             &quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;</p>"
         );
     }
 }

@@ -1,14 +1,16 @@
 //! The unified inbox (issue 6): login/logout with database-backed sessions and CSRF
 //! tokens, the server-rendered conversation list and view, replies and internal notes,
 //! assignment, status, labels, live updates over SSE, the tone check, and the
-//! auditor's "who saw what" view. The JSON API for the same actions is in [`api`].
+//! auditor's "who saw what" view, the FOI search page. The pages are in [`pages`] (one
+//! file per page, rendered by askama templates in `crates/server/templates/inbox/`);
+//! the JSON API for the same actions is in [`api`].
 //!
 //! Permissions per route and role: `docs/permissions.md`.
 
 pub mod api;
-mod foi;
 mod html;
 pub mod i18n;
+pub mod list_query;
 mod pages;
 
 use crate::AppState;
@@ -16,6 +18,7 @@ use crate::auth::{SESSION_COOKIE, same_token, session_cookie};
 use crate::problem::Problem;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
 use i18n::Lang;
 use loket_core::{Principal, Role};
 use loket_store::accounts::{LoginPolicy, Session};
@@ -49,20 +52,20 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .add(("X-Frame-Options", "DENY"))
                     .add(("Cache-Control", "no-store")),
             )
-            .route("", web::get().to(pages::list))
-            .route("/", web::get().to(pages::list))
-            .route("/login", web::get().to(pages::login_form))
-            .route("/login", web::post().to(pages::login_submit))
-            .route("/logout", web::post().to(pages::logout))
-            .route("/lang/{lang}", web::get().to(pages::set_lang))
-            .route("/events", web::get().to(pages::events))
-            .route("/audit", web::get().to(pages::audit))
-            .route("/search", web::get().to(foi::search_page))
-            .route("/c/{id}", web::get().to(pages::conversation))
-            .route("/c/{id}/reply", web::post().to(pages::reply))
-            .route("/c/{id}/assign", web::post().to(pages::assign))
-            .route("/c/{id}/status", web::post().to(pages::status))
-            .route("/c/{id}/labels", web::post().to(pages::labels))
+            .route("", web::get().to(pages::list::list))
+            .route("/", web::get().to(pages::list::list))
+            .route("/login", web::get().to(pages::login::login_form))
+            .route("/login", web::post().to(pages::login::login_submit))
+            .route("/logout", web::post().to(pages::login::logout))
+            .route("/lang/{lang}", web::get().to(pages::login::set_lang))
+            .route("/events", web::get().to(pages::events::events))
+            .route("/audit", web::get().to(pages::audit::audit))
+            .route("/search", web::get().to(pages::search::search_page))
+            .route("/c/{id}", web::get().to(pages::conversation::conversation))
+            .route("/c/{id}/reply", web::post().to(pages::forms::reply))
+            .route("/c/{id}/assign", web::post().to(pages::forms::assign))
+            .route("/c/{id}/status", web::post().to(pages::forms::status))
+            .route("/c/{id}/labels", web::post().to(pages::forms::labels))
             .route("/static/inbox.js", web::get().to(pages::script))
             .route("/static/inbox.css", web::get().to(pages::style)),
     );
@@ -165,6 +168,13 @@ pub fn to_login() -> HttpResponse {
         .finish()
 }
 
+#[derive(Template)]
+#[template(path = "inbox/error.html", config = "templates/askama.toml")]
+struct ErrorPage {
+    layout: html::Layout,
+    message: &'static str,
+}
+
 /// A small HTML error page.
 pub fn error_page(
     req: &HttpRequest,
@@ -173,23 +183,19 @@ pub fn error_page(
 ) -> HttpResponse {
     let lang = lang_of(req);
     let t = lang.texts();
-    let msg = match status {
+    let message = match status {
         StatusCode::FORBIDDEN => t.forbidden,
         StatusCode::NOT_FOUND => t.not_found,
         _ => t.bad_request,
     };
-    let v = viewer.map(|s| html::Viewer {
-        principal: &s.session.principal,
-        csrf: &s.session.csrf_token,
-    });
-    let body = format!(
-        "<h1>{}</h1><p><a href=\"/inbox\">{}</a></p>",
-        html::esc(msg),
-        t.back_to_inbox
+    let layout = html::Layout::new(
+        lang,
+        message,
+        viewer.map(PageSession::principal),
+        viewer.map_or("", |s| s.session.csrf_token.as_str()),
+        "/inbox",
     );
-    HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .body(html::page(lang, msg, v.as_ref(), "/inbox", &body))
+    html::respond(status, &ErrorPage { layout, message })
 }
 
 /// Builds a `Set-Cookie` value.
