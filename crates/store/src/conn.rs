@@ -75,9 +75,13 @@ impl Durability {
                  PRAGMA cache_size = -65536;
                  PRAGMA temp_store = MEMORY;",
             ),
-            AnyConnection::Postgresql(c) => {
-                c.batch_execute("SET synchronous_commit = on; SET TIME ZONE 'UTC';")
-            }
+            // Custom plans: the archive's lookups name many keys at once (`= ANY($n)`),
+            // and a generic plan of such a statement, cached after five runs while the
+            // tables were small, kept using a tenant-wide index scan with a filter.
+            AnyConnection::Postgresql(c) => c.batch_execute(
+                "SET synchronous_commit = on; SET TIME ZONE 'UTC'; \
+                 SET plan_cache_mode = force_custom_plan;",
+            ),
         }
     }
 }

@@ -14,7 +14,13 @@
 //! The outbox and audit rows are appended last, so on PostgreSQL the write lock (see
 //! `writer.rs`) is held only for those and the commit. Any database error fails the whole
 //! call; the writer then rolls its savepoint back and writes the group one by one, so one
-//! bad message (or a race with another node) never fails the others.
+//! bad message never fails the others.
+//!
+//! Several nodes: the lookups run before the write lock, so two nodes that receive the
+//! first messages of one new contact at the same moment may each open a conversation for
+//! it (the contact itself stays one row: see `insert_contacts`). Before the lock only new
+//! rows are inserted; the conversations a group joins are updated under the lock, so a
+//! lock holder never waits for a row of a node that waits for the lock.
 
 use crate::audit;
 use crate::conn::AnyConnection;
@@ -86,43 +92,61 @@ pub(crate) fn ingest_group(
         .map(|i| i.inbound.effective_idempotency_key())
         .collect();
     let shas: Vec<String> = items.iter().map(|i| sha256_hex(&i.inbound.raw)).collect();
-
-    // Earlier messages under the same (tenant, channel, key).
-    let mut seen: HashMap<KeyOf, Vec<Earlier>> = HashMap::new();
-    for chunk in distinct(keys.iter().cloned()).chunks(IN_CHUNK) {
-        let rows: Vec<(String, String, String, String, String, String)> = messages::table
-            .filter(messages::tenant_id.eq_any(&tids))
-            .filter(messages::idempotency_key.eq_any(chunk))
-            .select((
-                messages::tenant_id,
-                messages::channel,
-                messages::idempotency_key,
-                messages::id,
-                messages::conversation_id,
-                messages::raw_sha256,
-            ))
-            .load(conn)?;
-        for (t, ch, k, id, conv, sha) in rows {
-            seen.entry((t, ch, k)).or_default().push((id, conv, sha));
+    // Every lookup names the leading columns of its index with `=` and only the last with
+    // `IN`: with `tenant IN (…) AND channel IN (…)` PostgreSQL's generic plan (prepared
+    // statements) used the tenant alone and filtered all of a tenant's rows.
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for i in items {
+        let pair = (i.tenant.to_string(), i.inbound.channel.as_str().to_owned());
+        if !pairs.contains(&pair) {
+            pairs.push(pair);
         }
     }
+    let of_pair = |pair: &(String, String), f: &dyn Fn(&IngestItem) -> String| -> Vec<String> {
+        distinct(
+            items
+                .iter()
+                .filter(|i| i.tenant.to_string() == pair.0 && i.inbound.channel.as_str() == pair.1)
+                .map(f),
+        )
+    };
 
-    // Contacts by (tenant, channel, address).
-    let addresses: Vec<String> = distinct(items.iter().map(|i| i.inbound.from.address.clone()));
+    // Earlier messages under the same (tenant, channel, key), and contacts by
+    // (tenant, channel, address).
+    let mut seen: HashMap<KeyOf, Vec<Earlier>> = HashMap::new();
     let mut contacts_by_addr: HashMap<(String, String, String), String> = HashMap::new();
-    for chunk in addresses.chunks(IN_CHUNK) {
-        let rows: Vec<(String, String, String, String)> = contacts::table
-            .filter(contacts::tenant_id.eq_any(&tids))
-            .filter(contacts::address.eq_any(chunk))
-            .select((
-                contacts::tenant_id,
-                contacts::channel,
-                contacts::address,
-                contacts::id,
-            ))
-            .load(conn)?;
-        for (t, ch, a, id) in rows {
-            contacts_by_addr.insert((t, ch, a), id);
+    for pair in &pairs {
+        let (tid, channel) = pair;
+        let pair_keys = of_pair(pair, &|i| i.inbound.effective_idempotency_key());
+        for chunk in pair_keys.chunks(IN_CHUNK) {
+            let rows: Vec<(String, String, String, String)> = messages::table
+                .filter(messages::tenant_id.eq(tid))
+                .filter(messages::channel.eq(channel))
+                .filter(messages::idempotency_key.eq_any(chunk))
+                .select((
+                    messages::idempotency_key,
+                    messages::id,
+                    messages::conversation_id,
+                    messages::raw_sha256,
+                ))
+                .load(conn)?;
+            for (k, id, conv, sha) in rows {
+                seen.entry((tid.clone(), channel.clone(), k))
+                    .or_default()
+                    .push((id, conv, sha));
+            }
+        }
+        let addresses = of_pair(pair, &|i| i.inbound.from.address.clone());
+        for chunk in addresses.chunks(IN_CHUNK) {
+            let rows: Vec<(String, String)> = contacts::table
+                .filter(contacts::tenant_id.eq(tid))
+                .filter(contacts::channel.eq(channel))
+                .filter(contacts::address.eq_any(chunk))
+                .select((contacts::address, contacts::id))
+                .load(conn)?;
+            for (a, id) in rows {
+                contacts_by_addr.insert((tid.clone(), channel.clone(), a), id);
+            }
         }
     }
 
@@ -131,8 +155,8 @@ pub(crate) fn ingest_group(
     let mut rfc_to_conv: HashMap<(String, String), String> = HashMap::new();
     let mut token_to_conv: HashMap<(String, String), String> = HashMap::new();
     let mut candidates: HashSet<String> = HashSet::new();
-    let mut references: Vec<String> = Vec::new();
-    let mut tokens: Vec<String> = Vec::new();
+    let mut references: HashMap<String, Vec<String>> = HashMap::new();
+    let mut tokens: HashMap<String, Vec<String>> = HashMap::new();
     for i in items {
         match &i.inbound.conversation {
             ConversationHint::Conversation(id) => {
@@ -142,42 +166,45 @@ pub(crate) fn ingest_group(
                 references: r,
                 token,
             } => {
-                references.extend(r.iter().cloned());
-                tokens.extend(token.iter().map(|t| t.to_ascii_uppercase()));
+                let tid = i.tenant.to_string();
+                references
+                    .entry(tid.clone())
+                    .or_default()
+                    .extend(r.iter().cloned());
+                tokens
+                    .entry(tid)
+                    .or_default()
+                    .extend(token.iter().map(|t| t.to_ascii_uppercase()));
             }
             ConversationHint::LatestOpenOfContact | ConversationHint::New => {}
         }
     }
-    for chunk in distinct(references.into_iter()).chunks(IN_CHUNK) {
-        let rows: Vec<(String, Option<String>, String)> = messages::table
-            .filter(messages::tenant_id.eq_any(&tids))
-            .filter(messages::rfc_message_id.eq_any(chunk))
-            .select((
-                messages::tenant_id,
-                messages::rfc_message_id,
-                messages::conversation_id,
-            ))
-            .load(conn)?;
-        for (t, rfc, conv) in rows {
-            if let Some(rfc) = rfc {
-                candidates.insert(conv.clone());
-                rfc_to_conv.entry((t, rfc)).or_insert(conv);
+    for (tid, refs) in references {
+        for chunk in distinct(refs.into_iter()).chunks(IN_CHUNK) {
+            let rows: Vec<(Option<String>, String)> = messages::table
+                .filter(messages::tenant_id.eq(&tid))
+                .filter(messages::rfc_message_id.eq_any(chunk))
+                .select((messages::rfc_message_id, messages::conversation_id))
+                .load(conn)?;
+            for (rfc, conv) in rows {
+                if let Some(rfc) = rfc {
+                    candidates.insert(conv.clone());
+                    rfc_to_conv.entry((tid.clone(), rfc)).or_insert(conv);
+                }
             }
         }
     }
-    for chunk in distinct(tokens.into_iter()).chunks(IN_CHUNK) {
-        let rows: Vec<(String, String, String)> = conversations::table
-            .filter(conversations::tenant_id.eq_any(&tids))
-            .filter(conversations::token.eq_any(chunk))
-            .select((
-                conversations::tenant_id,
-                conversations::token,
-                conversations::id,
-            ))
-            .load(conn)?;
-        for (t, token, id) in rows {
-            candidates.insert(id.clone());
-            token_to_conv.entry((t, token)).or_insert(id);
+    for (tid, toks) in tokens {
+        for chunk in distinct(toks.into_iter()).chunks(IN_CHUNK) {
+            let rows: Vec<(String, String)> = conversations::table
+                .filter(conversations::tenant_id.eq(&tid))
+                .filter(conversations::token.eq_any(chunk))
+                .select((conversations::token, conversations::id))
+                .load(conn)?;
+            for (token, id) in rows {
+                candidates.insert(id.clone());
+                token_to_conv.entry((tid.clone(), token)).or_insert(id);
+            }
         }
     }
     let mut convs: HashMap<String, ConvState> = HashMap::new();
@@ -191,35 +218,39 @@ pub(crate) fn ingest_group(
             &mut convs,
         )?;
     }
-    let latest_contacts: Vec<String> = distinct(
-        items
-            .iter()
-            .filter(|i| {
-                matches!(
-                    i.inbound.conversation,
-                    ConversationHint::LatestOpenOfContact
-                )
-            })
-            .filter_map(|i| {
-                contacts_by_addr
-                    .get(&(
-                        i.tenant.to_string(),
-                        i.inbound.channel.as_str().to_owned(),
-                        i.inbound.from.address.clone(),
-                    ))
-                    .cloned()
-            }),
-    );
-    for chunk in latest_contacts.chunks(IN_CHUNK) {
-        load_conv_states(
-            conn,
-            conversations::table
-                .filter(conversations::tenant_id.eq_any(&tids))
-                .filter(conversations::contact_id.eq_any(chunk))
-                .filter(conversations::status.ne(ConversationStatus::Closed.as_str()))
-                .into_boxed(),
-            &mut convs,
-        )?;
+    let mut latest_contacts: HashMap<String, Vec<String>> = HashMap::new();
+    for i in items {
+        if !matches!(
+            i.inbound.conversation,
+            ConversationHint::LatestOpenOfContact
+        ) {
+            continue;
+        }
+        let tid = i.tenant.to_string();
+        let key = (
+            tid.clone(),
+            i.inbound.channel.as_str().to_owned(),
+            i.inbound.from.address.clone(),
+        );
+        if let Some(contact) = contacts_by_addr.get(&key) {
+            latest_contacts
+                .entry(tid)
+                .or_default()
+                .push(contact.clone());
+        }
+    }
+    for (tid, contacts) in latest_contacts {
+        for chunk in distinct(contacts.into_iter()).chunks(IN_CHUNK) {
+            load_conv_states(
+                conn,
+                conversations::table
+                    .filter(conversations::tenant_id.eq(&tid))
+                    .filter(conversations::contact_id.eq_any(chunk))
+                    .filter(conversations::status.ne(ConversationStatus::Closed.as_str()))
+                    .into_boxed(),
+                &mut convs,
+            )?;
+        }
     }
 
     // Decide every item in order, as one-by-one ingest would.
@@ -418,10 +449,23 @@ pub(crate) fn ingest_group(
         });
     }
 
-    // The archive rows, before the write lock.
-    insert_rows(conn, &new_contacts, 6)?;
+    // The archive rows, before the write lock. Only new rows are written here, never an
+    // existing one: a node holding the lock must never wait for a row another node has
+    // locked while that node waits for the lock (a deadlock).
+    let renamed = insert_contacts(conn, &new_contacts)?;
+    if !renamed.is_empty() {
+        for row in &mut new_convs {
+            if let Some(id) = renamed.get(&row.contact_id) {
+                row.contact_id = id.clone();
+            }
+        }
+        for n in &mut new_ones {
+            if let Some(id) = renamed.get(&n.message.contact_id) {
+                n.message.contact_id = id.clone();
+            }
+        }
+    }
     insert_rows(conn, &new_convs, 10)?;
-    touch_conversations(conn, &touched, &convs)?;
     let mut blob_keys: HashSet<(&str, &str)> = HashSet::new();
     let mut blobs_rows: Vec<NewBlob<'_>> = Vec::new();
     for n in &new_ones {
@@ -454,7 +498,11 @@ pub(crate) fn ingest_group(
         .collect();
     insert_rows(conn, &attachment_rows, 9)?;
 
-    // Under the write lock: the audit chain and the outbox, in the group's order.
+    // Under the write lock: existing conversations, the audit chain and the outbox.
+    if !touched.is_empty() {
+        ctx.lock_heads(conn)?;
+        touch_conversations(conn, &touched, &convs)?;
+    }
     let mut audit_rows = Vec::with_capacity(new_ones.len());
     let mut outbox_rows = Vec::with_capacity(new_ones.len());
     let created = ts(now);
@@ -505,6 +553,50 @@ pub(crate) fn ingest_group(
             r.unwrap_or_else(|| Err(StoreError::Corrupt("ingest group lost an item".into())))
         })
         .collect())
+}
+
+/// Inserts the group's new contacts. Another node may have created one of them since the
+/// lookup: that row is kept (`ON CONFLICT DO NOTHING`) and its id returned in place of
+/// ours (ours → theirs), so the group does not fail on it.
+fn insert_contacts(
+    conn: &mut AnyConnection,
+    rows: &[ContactRow],
+) -> Result<HashMap<String, String>> {
+    let mut inserted = 0;
+    for chunk in rows.chunks(rows_per_insert(6)) {
+        inserted += match conn {
+            AnyConnection::Sqlite(c) => {
+                let mut n = 0;
+                for row in chunk {
+                    n += diesel::insert_into(contacts::table)
+                        .values(row)
+                        .on_conflict_do_nothing()
+                        .execute(c)?;
+                }
+                n
+            }
+            AnyConnection::Postgresql(c) => diesel::insert_into(contacts::table)
+                .values(chunk)
+                .on_conflict_do_nothing()
+                .execute(c)?,
+        };
+    }
+    let mut renamed = HashMap::new();
+    if inserted == rows.len() {
+        return Ok(renamed);
+    }
+    for row in rows {
+        let id: String = contacts::table
+            .filter(contacts::tenant_id.eq(&row.tenant_id))
+            .filter(contacts::channel.eq(&row.channel))
+            .filter(contacts::address.eq(&row.address))
+            .select(contacts::id)
+            .first(conn)?;
+        if id != row.id {
+            renamed.insert(row.id.clone(), id);
+        }
+    }
+    Ok(renamed)
 }
 
 fn distinct(values: impl Iterator<Item = String>) -> Vec<String> {

@@ -60,8 +60,8 @@ rps = p50 = p99 = 0.0; errors = 0
 for f in files:
     t = open(f).read()
     rps += float(re.search(r"Requests/sec:\s+([\d.]+)", t).group(1))
-    p50 = max(p50, ms(re.search(r"50%\s+(\S+)", t).group(1)))
-    p99 = max(p99, ms(re.search(r"99%\s+(\S+)", t).group(1)))
+    p50 = max(p50, ms(re.search(r"^\s+50%\s+(\S+)", t, re.M).group(1)))
+    p99 = max(p99, ms(re.search(r"^\s+99%\s+(\S+)", t, re.M).group(1)))
     m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", t)
     errors += int(m.group(1)) if m else 0
     e = re.search(r"Socket errors:.*", t)
@@ -77,7 +77,7 @@ for round in $(seq 1 "$ROUNDS"); do
     start_node "$WORK/n-sqlite" 21080 21025
     run_wrk 21080 16 "$(cat "$WORK/n-sqlite/demo-admin-token")" "$WORK/sqlite.txt"
     stop_nodes
-    cat "$WORK/sqlite.txt"; summary "sqlite, 1 node, 16 clients" "$WORK/sqlite.txt"
+    summary "sqlite, 1 node, 16 clients" "$WORK/sqlite.txt"
 
     fresh_schema
     start_node "$WORK/n-pg1" 21081 21026 LOKET_DATABASE__URL="$PG_URL"
@@ -88,8 +88,8 @@ for round in $(seq 1 "$ROUNDS"); do
     fresh_schema
     start_node "$WORK/n-pg2a" 21082 21027 LOKET_DATABASE__URL="$PG_URL"
     # The second node shares the database and the audit key, nothing else.
-    start_node "$WORK/n-pg2b" 21083 21028 LOKET_DATABASE__URL="$PG_URL" \
-        LOKET_AUDIT__KEY_FILE="$WORK/n-pg2a/audit.key"
+    mkdir -p "$WORK/n-pg2b"; cp "$WORK/n-pg2a/audit.key" "$WORK/n-pg2b/audit.key"
+    start_node "$WORK/n-pg2b" 21083 21028 LOKET_DATABASE__URL="$PG_URL"
     token="$(cat "$WORK/n-pg2a/demo-admin-token")"
     run_wrk 21082 8 "$token" "$WORK/pg2a.txt" &
     w1=$!
@@ -98,6 +98,9 @@ for round in $(seq 1 "$ROUNDS"); do
     stop_nodes
     summary "postgres, 2 nodes, 8+8 clients" "$WORK/pg2a.txt" "$WORK/pg2b.txt"
     # The archive the two nodes wrote together must still verify (gap-free, one chain).
-    env LOKET_DATA_DIR="$WORK/n-pg2a" LOKET_DATABASE__URL="$PG_URL" "$BIN" verify >/dev/null \
-        && echo "  two-node archive verifies" || echo "  two-node archive FAILS verify"
+    if env LOKET_DATA_DIR="$WORK/n-pg2a" LOKET_DATABASE__URL="$PG_URL" "$BIN" verify >"$WORK/verify.txt" 2>&1; then
+        echo "  two-node archive verifies"
+    else
+        echo "  two-node archive FAILS verify:"; head -20 "$WORK/verify.txt"; grep -i error "$WORK"/n-pg2*/serve.log | head -5
+    fi
 done
