@@ -36,7 +36,8 @@ pub struct CommitPolicy {
     pub max_delay_ms: u64,
     /// Memory budget of a live writer (tantivy's minimum is 15 MB).
     pub writer_memory_bytes: usize,
-    /// Memory budget of a rebuild writer.
+    /// Memory budget of a rebuild writer. Rebuilds run one at a time (several tenants
+    /// rebuilt at once, each with its own budget, took a server past 900 MiB).
     pub rebuild_memory_bytes: usize,
     /// Indexing threads of a rebuild writer.
     pub rebuild_threads: usize,
@@ -49,7 +50,7 @@ impl Default for CommitPolicy {
             max_bytes: 32 * 1024 * 1024,
             max_delay_ms: 250,
             writer_memory_bytes: 48 * 1024 * 1024,
-            rebuild_memory_bytes: 192 * 1024 * 1024,
+            rebuild_memory_bytes: 96 * 1024 * 1024,
             rebuild_threads: 2,
         }
     }
@@ -303,7 +304,9 @@ pub fn spawn_writer(
     policy: CommitPolicy,
     notify: Arc<dyn Fn() + Send + Sync>,
 ) -> Result<WriterHandle, SearchError> {
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Cmd>(64);
+    // A few batches in flight keep the writer busy; more only hold documents in memory
+    // while the indexer catches up (64 held ~200 MiB of text at 1M messages).
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Cmd>(4);
     let initial = idx.live().filter(|g| g.is_current_schema());
     let writer = match &initial {
         Some(g) => Some(g.writer(policy.writer_memory_bytes, 1)?),

@@ -202,6 +202,8 @@ struct Inner {
     next_pin: AtomicU64,
     running: AtomicBool,
     requests: Mutex<Option<mpsc::UnboundedSender<IndexerMsg>>>,
+    /// One rebuild at a time: each holds a writer with `rebuild_memory_bytes`.
+    rebuilds: tokio::sync::Semaphore,
 }
 
 /// Search over the archive: tantivy index per tenant, fed by the outbox. Cheap to clone.
@@ -249,6 +251,7 @@ impl SearchService {
                 next_pin: AtomicU64::new(1),
                 running: AtomicBool::new(false),
                 requests: Mutex::new(None),
+                rebuilds: tokio::sync::Semaphore::new(1),
             }),
         })
     }
@@ -440,6 +443,12 @@ impl SearchService {
         &self,
         tenant: TenantId,
     ) -> Result<(Arc<Generation>, i64), SearchError> {
+        let _turn = self
+            .inner
+            .rebuilds
+            .acquire()
+            .await
+            .map_err(|_| SearchError::IndexerStopped)?;
         let store = &self.inner.store;
         // Every entry up to s0 is committed, so its message is in the scan below.
         let s0 = *store.outbox_watch().borrow();
