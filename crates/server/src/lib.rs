@@ -126,7 +126,7 @@ pub async fn ensure_demo(
         .set_channel_setting(
             t.id,
             loket_core::Channel::Email,
-            "domains",
+            loket_mail::keys::DOMAINS,
             serde_json::json!(["demo.localhost"]),
         )
         .await?;
@@ -134,7 +134,7 @@ pub async fn ensure_demo(
         .set_channel_setting(
             t.id,
             loket_core::Channel::Email,
-            "addresses",
+            loket_mail::keys::ADDRESSES,
             serde_json::json!(["info@demo.localhost"]),
         )
         .await?;
