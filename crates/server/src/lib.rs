@@ -30,6 +30,9 @@ pub struct AppState {
     pub bus: Arc<dyn LiveBus>,
     /// `None` when the node runs without search (tests of other parts).
     pub search: Option<loket_search::SearchService>,
+    /// Clerks with the inbox open, per tenant: the same handle the web chat reads for
+    /// its "nobody online" rule (`start_with` hands one counter to both).
+    pub presence: loket_webchat::ClerkPresence,
 }
 
 /// Optional services `start_with` wires in; `run` starts them all.
@@ -208,8 +211,13 @@ pub fn start_with(
         bus.clone(),
         shutdown_rx.clone(),
     )];
-    let webchat =
-        loket_webchat::WebchatState::new(store.clone(), bus.clone(), settings.webchat.clone());
+    let presence = loket_webchat::ClerkPresence::new();
+    let webchat = loket_webchat::WebchatState::new(
+        store.clone(),
+        bus.clone(),
+        settings.webchat.clone(),
+        presence.clone(),
+    );
     let mut tasks = tasks;
     if let Some(search) = &services.search {
         let search = search.clone();
@@ -226,6 +234,7 @@ pub fn start_with(
         metrics: metrics::Metrics::new()?,
         bus,
         settings: settings.clone(),
+        presence,
     });
     let max_body = settings.http.max_body_bytes;
     let server = HttpServer::new(move || {

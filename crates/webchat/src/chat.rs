@@ -70,12 +70,20 @@ type Overrides = Arc<HashMap<TenantId, TenantChatOverride>>;
 const TENANT_CACHE: Duration = Duration::from_secs(30);
 
 impl WebchatState {
-    pub fn new(store: Store, bus: Arc<dyn LiveBus>, cfg: WebchatConfig) -> Self {
+    /// `presence` is the counter the clerk inbox bumps while a clerk has it open; the
+    /// caller passes the same handle to the inbox, so the "nobody online" rule sees
+    /// every open inbox (there is no lookup that could come back empty).
+    pub fn new(
+        store: Store,
+        bus: Arc<dyn LiveBus>,
+        cfg: WebchatConfig,
+        presence: ClerkPresence,
+    ) -> Self {
         let rate = cfg.rate.clone();
         Self {
             inner: Arc::new(Inner {
                 store,
-                presence: ClerkPresence::new(),
+                presence,
                 hasher: PrefixHasher::new(),
                 session_rate: Buckets::new(rate.session_per_minute, rate.session_burst),
                 prefix_rate: Buckets::new(rate.prefix_per_minute, rate.prefix_burst),

@@ -11,7 +11,8 @@
 //!
 //! The lead wires it with:
 //! ```text
-//! let state = loket_webchat::WebchatState::new(store, bus, cfg.webchat);
+//! let presence = loket_webchat::ClerkPresence::new(); // also handed to the inbox
+//! let state = loket_webchat::WebchatState::new(store, bus, cfg.webchat, presence);
 //! App::new().configure(|c| loket_webchat::configure(c, state.clone()))
 //! ```
 

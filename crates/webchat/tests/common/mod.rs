@@ -217,7 +217,7 @@ pub fn start(
     let port = listener.local_addr()?.port();
     let bus: Arc<dyn LiveBus> = Arc::new(loket_store::live::BroadcastBus::new());
     tokio::spawn(relay(store.clone(), bus.clone()));
-    let state = WebchatState::new(store.clone(), bus, cfg);
+    let state = WebchatState::new(store.clone(), bus, cfg, loket_webchat::ClerkPresence::new());
     let st = state.clone();
     let server = HttpServer::new(move || {
         let st = st.clone();

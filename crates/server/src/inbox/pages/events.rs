@@ -4,7 +4,7 @@ use crate::AppState;
 use crate::inbox::{READERS, WRITERS};
 use crate::problem::Problem;
 use actix_web::web::Bytes;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use loket_core::LiveEvent;
 
 /// Server-sent events for an open inbox: one event per live-bus event of the tenant,
@@ -12,14 +12,12 @@ use loket_core::LiveEvent;
 /// server notice a closed connection (so clerk presence ends within about 5 s). While a clerk or
 /// admin has it open, the webchat widget shows the municipality as online.
 pub async fn events(
-    req: HttpRequest,
     state: web::Data<AppState>,
     auth: crate::auth::Auth,
 ) -> Result<HttpResponse, Problem> {
     let p = auth.require(READERS)?.clone();
     let guard = if WRITERS.contains(&p.role) {
-        req.app_data::<web::Data<loket_webchat::WebchatState>>()
-            .map(|w| w.presence().clerk_connected(p.tenant))
+        Some(state.presence.clerk_connected(p.tenant))
     } else {
         None
     };
