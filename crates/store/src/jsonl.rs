@@ -125,11 +125,15 @@ pub struct ImportReport {
     /// Lines whose message id was already present (an earlier, interrupted run).
     pub already_present: usize,
     pub tenants_created: Vec<String>,
+    /// Transactions the lines were written in (batches end at `batch_size` lines or
+    /// `batch_bytes` bytes).
+    pub batches: usize,
 }
 
 impl ImportReport {
     /// Counts one written batch: (imported, already present).
     fn add(&mut self, (imported, present): (usize, usize)) {
+        self.batches += 1;
         self.imported += imported;
         self.already_present += present;
     }
@@ -1205,5 +1209,55 @@ mod tests {
             "{refused:?}"
         );
         assert_eq!(checkpoint_interval(&db.store).await, 1000);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_ends_at_its_byte_bound() {
+        // Six exported messages of about 250 bytes a line, imported into a fresh archive.
+        let source = TestDb::sqlite().await.expect("sqlite");
+        let t = source
+            .store
+            .create_tenant("urk", "Gemeente Urk")
+            .await
+            .expect("tenant");
+        for i in 0..6 {
+            let text = format!("vraag {i} over de vergunning");
+            let raw = format!("{{\"text\":\"{text}\"}}").into_bytes();
+            let m = Inbound::new(Channel::Webchat, Address::new("session:a"), &text, raw);
+            source.store.ingest(t.id, m).await.expect("ingest");
+        }
+        let path = source.dir.join("export.jsonl");
+        let file = std::fs::File::create(&path).expect("create");
+        source
+            .store
+            .export_jsonl(Some(t.id), Box::new(file))
+            .await
+            .expect("export");
+        let lines: Vec<String> = std::fs::read_to_string(&path)
+            .expect("read")
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(lines.len(), 6);
+        let longest = lines.iter().map(String::len).max().unwrap_or(0);
+        for (bound, expected) in [(usize::MAX, 1), (2 * longest + 1, 2), (1, 6)] {
+            let target = TestDb::sqlite().await.expect("sqlite");
+            let all = lines.clone();
+            let report = target
+                .store
+                .import_jsonl(
+                    move || Ok(Box::new(all.clone().into_iter().map(Ok)) as Box<_>),
+                    ImportOptions {
+                        batch_bytes: bound,
+                        ..bulk(true)
+                    },
+                )
+                .await
+                .expect("ran")
+                .expect("valid");
+            assert_eq!(report.imported, 6, "bound {bound}");
+            // Under 2×longest+1 bytes the third line ends a batch: 3 + 3 lines.
+            assert_eq!(report.batches, expected, "bound {bound}");
+        }
     }
 }
