@@ -6,7 +6,7 @@
 //! field, checked by the inbox's handlers.
 
 use crate::AppState;
-use crate::problem::Problem;
+use crate::problem::{self, Problem};
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
@@ -54,7 +54,7 @@ impl FromRequest for Auth {
                     .store
                     .session(&secret)
                     .await?
-                    .ok_or_else(|| Problem::unauthorized().detail("The session has ended."))?;
+                    .ok_or_else(|| problem::unauthorized().detail("The session has ended."))?;
                 if unsafe_method
                     && !csrf
                         .as_deref()
@@ -69,10 +69,10 @@ impl FromRequest for Auth {
                 .as_deref()
                 .and_then(|h| h.strip_prefix("Bearer "))
                 .map(str::trim)
-                .ok_or_else(Problem::unauthorized)?;
+                .ok_or_else(problem::unauthorized)?;
             match state.store.principal_for_token(token).await? {
                 Some(p) => Ok(Auth(p)),
-                None => Err(Problem::unauthorized().detail("The API token is unknown or revoked.")),
+                None => Err(problem::unauthorized().detail("The API token is unknown or revoked.")),
             }
         })
     }

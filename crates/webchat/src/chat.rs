@@ -2,7 +2,7 @@
 
 use crate::config::{TenantChatConfig, TenantChatOverride, WebchatConfig};
 use crate::presence::{self, ClerkPresence};
-use crate::protocol::{self, ChatMessage, Limits, MessageEvent, Refusal, RefusalCode, ServerFrame};
+use crate::protocol::{self, ChatMessage, Limits, MessageEvent, ProblemCode, Refusal, ServerFrame};
 use crate::ratelimit::{Buckets, ConnectionCounter, ConnectionSlot, PrefixHasher, PrefixKey};
 use crate::router::Router;
 use loket_core::{
@@ -27,7 +27,7 @@ impl SessionId {
     pub fn from_secret(secret: &str) -> Result<Self, Refusal> {
         if !protocol::valid_session_secret(secret) {
             return Err(Refusal::new(
-                RefusalCode::BadSession,
+                ProblemCode::BadSession,
                 "the session secret must be 32-128 characters of base64url",
             ));
         }
@@ -123,7 +123,7 @@ impl WebchatState {
 
     /// The tenant for a slug from the widget tag; `unknown_tenant` when there is none.
     pub(crate) async fn tenant(&self, slug: Option<&str>) -> Result<Tenant, Refusal> {
-        let unknown = || Refusal::new(RefusalCode::UnknownTenant, "no such tenant");
+        let unknown = || Refusal::new(ProblemCode::UnknownTenant, "no such tenant");
         let slug = slug.ok_or_else(unknown)?;
         if !loket_core::is_valid_slug(slug) {
             return Err(unknown());
@@ -272,7 +272,7 @@ impl WebchatState {
     fn check_rate(&self, session: &SessionId, prefix: PrefixKey) -> Result<(), Refusal> {
         let limited = |wait: Duration| {
             let mut r = Refusal::new(
-                RefusalCode::RateLimited,
+                ProblemCode::RateLimited,
                 "too many messages; wait a moment before sending again",
             );
             r.retry_after = Some(wait);
@@ -302,18 +302,18 @@ impl WebchatState {
         let id = Some(event.id.as_str());
         if !protocol::valid_client_id(&event.id) {
             return Err(Refusal::new(
-                RefusalCode::BadId,
+                ProblemCode::BadId,
                 "the message id must be 1-64 characters of A-Z, a-z, 0-9, - and _",
             ));
         }
         if event.text.trim().is_empty() {
-            return Err(Refusal::new(RefusalCode::Empty, "the message is empty").with_id(id));
+            return Err(Refusal::new(ProblemCode::Empty, "the message is empty").with_id(id));
         }
         let chars = event.text.chars().count();
         let max = self.inner.cfg.max_text_chars;
         if chars > max {
             return Err(Refusal::new(
-                RefusalCode::TooLong,
+                ProblemCode::TooLong,
                 format!("the message has {chars} characters; at most {max} are allowed"),
             )
             .with_id(id));
@@ -323,7 +323,7 @@ impl WebchatState {
             Some(r) if protocol::valid_reply_to(r) => Some(r.to_owned()),
             Some(_) => {
                 return Err(Refusal::new(
-                    RefusalCode::BadReplyTo,
+                    ProblemCode::BadReplyTo,
                     "give an email address or a phone number, or leave the field empty",
                 )
                 .with_id(id));
@@ -376,12 +376,12 @@ impl WebchatState {
         let id = Some(client_id);
         if !protocol::valid_client_id(client_id) {
             return Err(Refusal::new(
-                RefusalCode::BadId,
+                ProblemCode::BadId,
                 "the message id must be 1-64 characters of A-Z, a-z, 0-9, - and _",
             ));
         }
         if data.is_empty() {
-            return Err(Refusal::new(RefusalCode::Empty, "the file is empty").with_id(id));
+            return Err(Refusal::new(ProblemCode::Empty, "the file is empty").with_id(id));
         }
         let max = self.inner.cfg.max_attachment_bytes;
         if data.len() > max {
@@ -389,7 +389,7 @@ impl WebchatState {
         }
         let Some(content_type) = protocol::sniff_attachment_type(&data) else {
             return Err(Refusal::new(
-                RefusalCode::UnsupportedType,
+                ProblemCode::UnsupportedType,
                 "only PDF, JPEG and PNG files can be sent (checked from the content)",
             )
             .with_id(id));
@@ -437,7 +437,7 @@ impl WebchatState {
     ) -> Result<usize, Refusal> {
         if ids.len() > 500 {
             return Err(Refusal::new(
-                RefusalCode::BadFrame,
+                ProblemCode::BadFrame,
                 "at most 500 ids at once",
             ));
         }
@@ -450,7 +450,7 @@ impl WebchatState {
         for id in ids {
             let Ok(mid) = id.parse::<MessageId>() else {
                 return Err(Refusal::new(
-                    RefusalCode::UnknownMessage,
+                    ProblemCode::UnknownMessage,
                     "not a message id",
                 ));
             };
@@ -461,7 +461,7 @@ impl WebchatState {
                 m.direction == Direction::Outbound
                     && conv.as_ref().is_some_and(|c| c.id == m.conversation_id)
             }) else {
-                return Err(Refusal::new(RefusalCode::UnknownMessage, "no such message"));
+                return Err(Refusal::new(ProblemCode::UnknownMessage, "no such message"));
             };
             if matches!(
                 msg.status,
@@ -502,14 +502,14 @@ pub(crate) fn unavailable(e: StoreError) -> Refusal {
     // it should retry.
     tracing::warn!(error = %e, "webchat: store call failed");
     Refusal::new(
-        RefusalCode::Unavailable,
+        ProblemCode::Unavailable,
         "the message could not be stored right now; it will be retried",
     )
 }
 
 pub(crate) fn too_large(max: usize) -> Refusal {
     Refusal::new(
-        RefusalCode::TooLarge,
+        ProblemCode::TooLarge,
         format!("the file is larger than the limit of {max} bytes"),
     )
 }

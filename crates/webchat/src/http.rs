@@ -4,11 +4,11 @@
 //! does not end up in access logs); the widget reads the SSE stream with `fetch`.
 
 use crate::chat::{SessionId, WebchatState, too_large};
-use crate::protocol::{ClientFrame, Refusal, RefusalCode, ServerFrame};
+use crate::protocol::{ClientFrame, ProblemCode, Refusal, ServerFrame};
 use crate::ws::TenantQuery;
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
 use loket_core::{ConversationId, LiveEvent, Tenant};
 use serde::Deserialize;
@@ -36,26 +36,10 @@ pub(crate) fn client_addr(req: &HttpRequest, trust_forwarded_for: bool) -> Optio
 
 /// An RFC 9457 problem document carrying the protocol's refusal code.
 pub(crate) fn problem(r: &Refusal) -> HttpResponse {
-    let status = StatusCode::from_u16(r.code.http_status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let mut body = serde_json::json!({
-        "type": format!("urn:loket:webchat:{}", r.code.as_str()),
-        "title": status.canonical_reason().unwrap_or("error"),
-        "status": status.as_u16(),
-        "detail": r.detail,
-        "code": r.code,
-    });
-    if let Some(id) = &r.id {
-        body["id"] = serde_json::Value::String(id.clone());
-    }
-    let mut resp = HttpResponse::build(status);
-    if let Some(wait) = r.retry_after {
-        let ms = wait.as_millis().min(u128::from(u64::MAX)) as u64;
-        body["retry_after_ms"] = serde_json::Value::from(ms);
-        resp.insert_header((header::RETRY_AFTER, wait.as_secs().max(1).to_string()));
-    }
-    resp.content_type("application/problem+json")
-        .insert_header(cors())
-        .body(body.to_string())
+    let mut resp = r.problem().error_response();
+    let (name, value) = cors();
+    resp.headers_mut().insert(name, value);
+    resp
 }
 
 fn cors() -> (header::HeaderName, HeaderValue) {
@@ -95,7 +79,7 @@ fn session_of(req: &HttpRequest) -> Result<SessionId, Refusal> {
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| {
             Refusal::new(
-                RefusalCode::NoSession,
+                ProblemCode::NoSession,
                 "the X-Loket-Session header is missing",
             )
         })?;
@@ -151,7 +135,7 @@ pub(crate) async fn post_message(
     };
     let Ok(ClientFrame::Message(event)) = serde_json::from_slice::<ClientFrame>(&body) else {
         return problem(&Refusal::new(
-            RefusalCode::BadFrame,
+            ProblemCode::BadFrame,
             "the body must be a `message` frame of the web chat protocol in UTF-8 JSON",
         ));
     };
@@ -191,7 +175,7 @@ pub(crate) async fn post_received(
     };
     let Ok(b) = serde_json::from_slice::<ReceivedBody>(&body) else {
         return problem(&Refusal::new(
-            RefusalCode::BadFrame,
+            ProblemCode::BadFrame,
             "expected {\"ids\": [...]}",
         ));
     };
@@ -253,7 +237,7 @@ pub(crate) async fn post_attachment(
     let mut data = Vec::with_capacity(declared.unwrap_or(0).min(max));
     while let Some(chunk) = body.next().await {
         let Ok(chunk) = chunk else {
-            return problem(&Refusal::new(RefusalCode::BadFrame, "the upload broke off"));
+            return problem(&Refusal::new(ProblemCode::BadFrame, "the upload broke off"));
         };
         if data.len() + chunk.len() > max {
             return problem(&too_large(max).with_id(Some(&q.id)));
@@ -296,7 +280,7 @@ pub(crate) async fn events(
     let prefix = state.prefix_key(client_addr(&req, state.config().trust_forwarded_for));
     let Some(slot) = state.enter_connection(prefix) else {
         return problem(&Refusal::new(
-            RefusalCode::RateLimited,
+            ProblemCode::RateLimited,
             "too many connections from your network",
         ));
     };

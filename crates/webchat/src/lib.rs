@@ -21,6 +21,7 @@ mod chat;
 pub mod config;
 mod http;
 pub mod presence;
+pub mod problem;
 pub mod protocol;
 pub mod ratelimit;
 mod router;
@@ -29,7 +30,8 @@ mod ws;
 pub use chat::{SessionId, WebchatState};
 pub use config::{OnlineRule, TenantChatConfig, WebchatConfig};
 pub use presence::{ClerkPresence, PresenceGuard};
-pub use protocol::{Refusal, RefusalCode};
+pub use problem::{Problem, ProblemCode};
+pub use protocol::Refusal;
 
 use actix_web::web;
 

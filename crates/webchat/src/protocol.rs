@@ -1,6 +1,8 @@
 //! Frames of the web chat protocol (see `docs/webchat-protocol.md`). The same JSON objects
 //! travel over the WebSocket and, as request bodies and SSE events, over the fallback.
 
+use crate::problem::Problem;
+pub use crate::problem::ProblemCode;
 use loket_core::{Direction, Message, MessageFlag};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -114,7 +116,7 @@ pub enum ServerFrame {
     Refused {
         #[serde(skip_serializing_if = "Option::is_none")]
         id: Option<String>,
-        code: RefusalCode,
+        code: ProblemCode,
         detail: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         retry_after_ms: Option<u64>,
@@ -135,74 +137,18 @@ impl ServerFrame {
     }
 }
 
-/// Why a frame or request was refused. The widget has a text for every code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum RefusalCode {
-    BadFrame,
-    NoSession,
-    BadSession,
-    BadId,
-    Empty,
-    TooLong,
-    BadReplyTo,
-    RateLimited,
-    UnsupportedType,
-    TooLarge,
-    UnknownTenant,
-    UnknownMessage,
-    Unavailable,
-}
-
-impl RefusalCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RefusalCode::BadFrame => "bad_frame",
-            RefusalCode::NoSession => "no_session",
-            RefusalCode::BadSession => "bad_session",
-            RefusalCode::BadId => "bad_id",
-            RefusalCode::Empty => "empty",
-            RefusalCode::TooLong => "too_long",
-            RefusalCode::BadReplyTo => "bad_reply_to",
-            RefusalCode::RateLimited => "rate_limited",
-            RefusalCode::UnsupportedType => "unsupported_type",
-            RefusalCode::TooLarge => "too_large",
-            RefusalCode::UnknownTenant => "unknown_tenant",
-            RefusalCode::UnknownMessage => "unknown_message",
-            RefusalCode::Unavailable => "unavailable",
-        }
-    }
-
-    /// HTTP status of the fallback routes for this refusal.
-    pub fn http_status(self) -> u16 {
-        match self {
-            RefusalCode::BadFrame
-            | RefusalCode::BadId
-            | RefusalCode::BadSession
-            | RefusalCode::BadReplyTo => 400,
-            RefusalCode::NoSession => 401,
-            RefusalCode::UnknownTenant | RefusalCode::UnknownMessage => 404,
-            RefusalCode::TooLarge => 413,
-            RefusalCode::UnsupportedType => 415,
-            RefusalCode::Empty | RefusalCode::TooLong => 422,
-            RefusalCode::RateLimited => 429,
-            RefusalCode::Unavailable => 503,
-        }
-    }
-}
-
 /// A refusal with its explanation.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{code:?}: {detail}")]
 pub struct Refusal {
-    pub code: RefusalCode,
+    pub code: ProblemCode,
     pub detail: String,
     pub id: Option<String>,
     pub retry_after: Option<Duration>,
 }
 
 impl Refusal {
-    pub fn new(code: RefusalCode, detail: impl Into<String>) -> Self {
+    pub fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             code,
             detail: detail.into(),
@@ -214,6 +160,23 @@ impl Refusal {
     pub fn with_id(mut self, id: Option<&str>) -> Self {
         self.id = id.map(str::to_owned);
         self
+    }
+
+    /// The problem document of the fallback routes: the code's type URI and status,
+    /// with the protocol's `code` (and `id`, `retry_after_ms`) as extension members.
+    pub fn problem(&self) -> Problem {
+        let mut p = Problem::new(self.code)
+            .detail(self.detail.clone())
+            // A unit variant always serialises (to its snake-case name).
+            .member("code", serde_json::to_value(self.code).unwrap_or_default());
+        if let Some(id) = &self.id {
+            p = p.member("id", id.clone());
+        }
+        if let Some(wait) = self.retry_after {
+            let ms = wait.as_millis().min(u128::from(u64::MAX)) as u64;
+            p = p.member("retry_after_ms", ms).retry_after(wait);
+        }
+        p
     }
 
     pub fn frame(&self) -> ServerFrame {

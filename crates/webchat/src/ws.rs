@@ -2,7 +2,7 @@
 
 use crate::chat::{SessionId, WebchatState};
 use crate::http::client_addr;
-use crate::protocol::{ClientFrame, RefusalCode, ServerFrame, close};
+use crate::protocol::{ClientFrame, ProblemCode, ServerFrame, close};
 use crate::ratelimit::PrefixKey;
 use crate::router::Registration;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -41,7 +41,7 @@ pub(crate) async fn socket(
         };
         let tenant = match tenant {
             Ok(t) => t,
-            Err(r) if r.code == RefusalCode::UnknownTenant => {
+            Err(r) if r.code == ProblemCode::UnknownTenant => {
                 close_with(session, close::UNKNOWN_TENANT, "unknown tenant").await;
                 return;
             }
@@ -192,7 +192,7 @@ impl Conn {
             Ok(f) => f,
             Err(_) => {
                 let r = crate::protocol::Refusal::new(
-                    RefusalCode::BadFrame,
+                    ProblemCode::BadFrame,
                     "not a known JSON frame of the web chat protocol",
                 );
                 return self.refuse(r).await;
@@ -235,7 +235,7 @@ impl Conn {
             ClientFrame::Message(event) => {
                 let Some(bound) = &self.bound else {
                     let r = crate::protocol::Refusal::new(
-                        RefusalCode::NoSession,
+                        ProblemCode::NoSession,
                         "send hello with the session secret first",
                     )
                     .with_id(Some(&event.id));
@@ -270,7 +270,7 @@ impl Conn {
             ClientFrame::Received { ids } => {
                 let Some(bound) = &self.bound else {
                     let r = crate::protocol::Refusal::new(
-                        RefusalCode::NoSession,
+                        ProblemCode::NoSession,
                         "send hello with the session secret first",
                     );
                     return self.refuse(r).await;

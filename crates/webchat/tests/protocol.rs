@@ -210,6 +210,7 @@ async fn unknown_tenant_is_refused_on_socket_and_routes() {
     );
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["code"], "unknown_tenant");
+    assert_eq!(body["type"], "https://loket.dev/problems/unknown-tenant");
     let r = client
         .post(env.url("/webchat/v1/messages?tenant=bestaat-niet"))
         .header("x-loket-session", secret('f'))

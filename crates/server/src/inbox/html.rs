@@ -5,7 +5,7 @@
 //! or a request reaches the page unescaped.
 
 use super::i18n::{Lang, Texts};
-use crate::problem::Problem;
+use crate::problem::{Problem, ProblemCode};
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use askama::Template;
@@ -48,11 +48,7 @@ pub fn render(page: &impl Template) -> Result<String, Problem> {
     page.render().map_err(|e| {
         // Rendering into a String fails only when a value's formatting fails.
         tracing::error!(error = %e, "inbox template failed to render");
-        Problem::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
+        Problem::new(ProblemCode::Internal)
     })
 }
 

@@ -3,7 +3,7 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::problem::{Problem, payload_error};
+use crate::problem::{Problem, ProblemCode, payload_error};
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
@@ -357,16 +357,12 @@ pub async fn post_import(
         })),
         Err(errors) => {
             let unknown_tenant = errors.iter().all(|e| e.message.contains("not found"));
-            let (status, slug, title) = if unknown_tenant {
-                (StatusCode::NOT_FOUND, "unknown-tenant", "Unknown tenant")
+            let code = if unknown_tenant {
+                ProblemCode::UnknownTenant
             } else {
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid-import",
-                    "Invalid import file",
-                )
+                ProblemCode::InvalidImport
             };
-            Err(Problem::new(status, slug, title)
+            Err(Problem::new(code)
                 .detail(format!(
                     "{} line(s) rejected; nothing was imported",
                     errors.len()

@@ -3,8 +3,7 @@
 
 use crate::AppState;
 use crate::auth::Auth;
-use crate::problem::Problem;
-use actix_web::http::StatusCode;
+use crate::problem::{Problem, ProblemCode};
 use actix_web::{HttpResponse, web};
 use loket_core::Role;
 use loket_search::{SearchError, SearchRequest, Sort};
@@ -29,17 +28,11 @@ pub fn problem_of(e: SearchError) -> Problem {
             position,
             message,
             hint,
-        } => Problem::new(
-            StatusCode::BAD_REQUEST,
-            "invalid-query",
-            "The search query is not valid",
-        )
-        .detail(format!("at position {position}: {message}"))
-        .extra(serde_json::json!({"position": position, "hint": hint})),
-        SearchError::Cursor(d) => {
-            Problem::new(StatusCode::BAD_REQUEST, "invalid-cursor", "Invalid cursor")
-                .detail(format!("{d}; start the search again without a cursor"))
-        }
+        } => Problem::new(ProblemCode::InvalidQuery)
+            .detail(format!("at position {position}: {message}"))
+            .extra(serde_json::json!({"position": position, "hint": hint})),
+        SearchError::Cursor(d) => Problem::new(ProblemCode::InvalidCursor)
+            .detail(format!("{d}; start the search again without a cursor")),
         SearchError::Store(s) => s.into(),
         other => {
             tracing::error!(error = %other, "search failed");
