@@ -196,15 +196,11 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Serve => unreachable!("handled above"),
         Command::Migrate { down_all } => {
             let url = settings.database_url();
-            let done = tokio::task::spawn_blocking(move || -> Result<Vec<String>> {
-                let mut c = loket_store::conn::establish(&url)?;
-                Ok(if down_all {
-                    loket_store::conn::revert_all_migrations(&mut c)?
-                } else {
-                    loket_store::conn::run_migrations(&mut c)?
-                })
-            })
-            .await??;
+            let done = if down_all {
+                loket_store::Store::revert_all(&url).await?
+            } else {
+                loket_store::Store::migrate(&url).await?
+            };
             println!(
                 "{} migration(s) {}; the database is {}",
                 done.len(),

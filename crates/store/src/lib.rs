@@ -17,6 +17,7 @@ mod ingest;
 mod ingest_batch;
 pub mod jsonl;
 pub mod live;
+mod migrate;
 mod models;
 mod queries;
 pub mod schema;

@@ -838,6 +838,23 @@ async fn migrations_up_down_up_on_both_backends() {
     }
 }
 
+/// The calls `loket migrate [--down-all]` makes: every migration down, then up again.
+#[tokio::test]
+async fn store_migrate_and_revert_all_on_both_backends() {
+    for db in [
+        TestDb::sqlite().await.expect("sqlite"),
+        TestDb::postgres().await.expect("pg"),
+    ] {
+        assert!(Store::migrate(&db.url).await.expect("up").is_empty());
+        let down = Store::revert_all(&db.url).await.expect("down");
+        assert!(!down.is_empty());
+        assert!(!db.store.ready().await.expect("status"));
+        let up = Store::migrate(&db.url).await.expect("up");
+        assert_eq!(up.len(), down.len());
+        assert!(db.store.ready().await.expect("ready"));
+    }
+}
+
 on_both!(
     the_last_migration_down_and_up_keeps_outbox_and_audit_chain,
     |db: TestDb| async move {
