@@ -6,6 +6,7 @@
 #   3. PostgreSQL, two `loket serve` nodes on the same database (8 + 8 clients, one wrk
 #      per node at the same time; the figure is the sum, p99 the worse of the two).
 # Usage: ops/bench/ingest/http.sh [SECONDS (default 20)] [ROUNDS (default 1)]
+# LOKET_BENCH_PG_PARAMS="sslmode=disable&" adds connection parameters to the PostgreSQL URL.
 # Prints one line per measurement; with ROUNDS > 1 each scenario is measured that often,
 # interleaved, so that a noisy moment of the machine hits every scenario alike.
 set -euo pipefail
@@ -70,7 +71,7 @@ print(f"{name}: {rps:,.0f} msg/s, p50 {p50:.1f} ms, p99 {p99:.1f} ms, non-2xx {e
 PY
 }
 fresh_schema() { psql -h 127.0.0.1 -U postgres -d test -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS bench_http CASCADE; CREATE SCHEMA bench_http" >/dev/null; }
-PG_URL="$PG?options=-csearch_path%3Dbench_http"
+PG_URL="$PG?${LOKET_BENCH_PG_PARAMS:-}options=-csearch_path%3Dbench_http"
 
 for round in $(seq 1 "$ROUNDS"); do
     rm -rf "$WORK"/n*
