@@ -1,5 +1,6 @@
 //! The actix-web application: API, webchat, health, metrics and the wiring of the
-//! background consumers. `loket serve` calls [`run`]; tests call [`spawn_app`].
+//! background consumers. `loket serve` calls [`run`]; tests call `testing::spawn_app`
+//! (feature `testing`).
 
 pub mod auth;
 pub mod config;
@@ -9,6 +10,8 @@ pub mod problem;
 pub mod relay;
 pub mod routes;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use actix_web::dev::Service;
 use actix_web::{App, HttpServer, middleware, web};

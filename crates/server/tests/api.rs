@@ -3,8 +3,8 @@
 //! PostgreSQL.
 
 use loket_core::Role;
-use loket_server::{Settings, start};
-use loket_store::testing::TestDb;
+use loket_server::testing::{TestDb, settings_for, spawn_app};
+use loket_store::on_both;
 use serde_json::{Value, json};
 
 struct App {
@@ -17,10 +17,10 @@ struct App {
     _running: loket_server::Running,
 }
 
-async fn spawn_app(db: TestDb, max_body: usize) -> App {
-    let mut settings = Settings::load_from(None, vec![]).expect("settings");
-    settings.data_dir = db.dir.clone();
-    settings.http.max_body_bytes = max_body;
+/// The app with two tenants and a token of each role, bodies up to 1 MiB.
+async fn app(db: TestDb) -> App {
+    let mut settings = settings_for(&db).expect("settings");
+    settings.http.max_body_bytes = 1 << 20;
     let store = db.store.clone();
     let t = store
         .create_tenant("utrecht", "Gemeente Utrecht")
@@ -50,33 +50,16 @@ async fn spawn_app(db: TestDb, max_body: usize) -> App {
         .await
         .expect("token")
         .secret;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let running = start(store, settings, listener).expect("start");
+    let running = spawn_app(&db, settings, false).await.expect("start");
     App {
-        base: format!("http://{}", running.addr),
+        base: running.base.clone(),
         admin,
         clerk,
         auditor,
         other_admin,
         db,
-        _running: running,
+        _running: running.running,
     }
-}
-
-macro_rules! on_both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                ($body)(spawn_app(TestDb::sqlite().await.expect("db"), 1 << 20).await).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                ($body)(spawn_app(TestDb::postgres().await.expect("db"), 1 << 20).await).await;
-            }
-        }
-    };
 }
 
 fn client() -> reqwest::Client {
@@ -116,7 +99,7 @@ async fn assert_problem(r: reqwest::Response, status: u16) -> Value {
     body
 }
 
-on_both!(ingest_201_then_200_same_message, |app: App| async move {
+on_both!(ingest_201_then_200_same_message, app => |app: App| async move {
     let r1 = post_message(&app, &app.clerk, sms("p-1", "Hallo"), None).await;
     assert_eq!(r1.status().as_u16(), 201);
     assert_eq!(
@@ -143,7 +126,7 @@ on_both!(ingest_201_then_200_same_message, |app: App| async move {
     assert_eq!(m4["flags"], json!(["key_conflict"]));
 });
 
-on_both!(errors_are_problem_details, |app: App| async move {
+on_both!(errors_are_problem_details, app => |app: App| async move {
     let r = post_message(&app, "lkt_wrong", sms("p", "x"), None).await;
     assert_problem(r, 401).await;
     let r = client()
@@ -190,7 +173,7 @@ on_both!(errors_are_problem_details, |app: App| async move {
     assert_eq!(count, 0, "nothing is stored on refusal");
 });
 
-on_both!(tenants_are_isolated_over_http, |app: App| async move {
+on_both!(tenants_are_isolated_over_http, app => |app: App| async move {
     let m: Value = post_message(&app, &app.clerk, sms("p-1", "geheim"), None)
         .await
         .json()
@@ -231,7 +214,7 @@ on_both!(tenants_are_isolated_over_http, |app: App| async move {
 
 on_both!(
     replies_are_queued_in_the_conversation,
-    |app: App| async move {
+    app => |app: App| async move {
         let m: Value = post_message(&app, &app.clerk, sms("p-1", "Vraag"), None)
             .await
             .json()
@@ -265,7 +248,7 @@ on_both!(
 
 on_both!(
     http_import_requires_admin_and_own_tenant,
-    |app: App| async move {
+    app => |app: App| async move {
         // Build a valid line by exporting a message from the tenant.
         post_message(&app, &app.clerk, sms("p-1", "x"), None).await;
         let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
@@ -326,7 +309,7 @@ on_both!(
     }
 );
 
-on_both!(health_metrics_openapi, |app: App| async move {
+on_both!(health_metrics_openapi, app => |app: App| async move {
     let r = client()
         .get(format!("{}/health/live", app.base))
         .send()

@@ -3,43 +3,15 @@
 //! log in the audit chain, and who may search.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod inbox_common;
+
+use inbox_common::*;
 use loket_core::*;
-use loket_server::{Services, Settings, open_search, start_with};
-use loket_store::accounts::LoginPolicy;
 use loket_store::testing::TestDb;
 
-async fn session(db: &TestDb, tenant: TenantId, slug: &str, user: &str, role: Role) -> String {
-    db.store
-        .create_user(tenant, user, user, role, "correct horse battery staple")
-        .await
-        .expect("user");
-    let s = db
-        .store
-        .login(
-            slug,
-            user,
-            "correct horse battery staple",
-            LoginPolicy::default(),
-        )
-        .await
-        .expect("login")
-        .expect("accepted");
-    format!("loket_session={}", s.secret)
-}
-
 async fn run(db: TestDb) {
-    let mut settings = Settings::load_from(None, vec![]).expect("settings");
-    settings.data_dir = db.dir.clone();
-    let a = db
-        .store
-        .create_tenant("ede", "Gemeente Ede")
-        .await
-        .expect("t");
-    let b = db
-        .store
-        .create_tenant("epe", "Gemeente Epe")
-        .await
-        .expect("t");
+    let app = spawn_with_search(db).await;
+    let (a, b) = (app.tenant_a, app.tenant_b);
     for (i, text) in [
         "Mijn vergunningen voor het café",
         "Vraag over de <b>vergunning</b>",
@@ -55,7 +27,7 @@ async fn run(db: TestDb) {
             text.as_bytes().to_vec(),
         );
         m.idempotency_key = Some(format!("k{i}"));
-        db.store.ingest(a.id, m).await.expect("ingest");
+        app.db.store.ingest(a, m).await.expect("ingest");
     }
     let mut other = Inbound::new(
         Channel::Webchat,
@@ -64,36 +36,14 @@ async fn run(db: TestDb) {
         b"x".to_vec(),
     );
     other.idempotency_key = Some("kb".into());
-    db.store.ingest(b.id, other).await.expect("ingest");
+    app.db.store.ingest(b, other).await.expect("ingest");
 
-    let foi = session(&db, a.id, "ede", "wim", Role::FoiOfficer).await;
-    let clerk = session(&db, a.id, "ede", "kees", Role::Clerk).await;
-    let search = open_search(&db.store, &settings).await.expect("search");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let running = start_with(
-        db.store.clone(),
-        settings,
-        listener,
-        Services {
-            search: Some(search.clone()),
-        },
-    )
-    .expect("start");
-    let base = format!("http://{}", running.addr);
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("client");
+    let foi = app.foi.cookie.clone();
+    let clerk = app.clerk.cookie.clone();
+    let (base, http, db) = (&app.base, &app.http, &app.db);
 
     // Wait (generously) until the indexer has caught up with the four messages.
-    let head = *db.store.outbox_watch().borrow();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        search.wait_indexed(head),
-    )
-    .await
-    .expect("indexed in time")
-    .expect("indexed");
+    app.wait_indexed().await;
 
     let page = http
         .get(format!("{base}/inbox/search?q=vergunning"))
@@ -158,7 +108,7 @@ async fn run(db: TestDb) {
     let log = db
         .store
         .audit_events(
-            a.id,
+            a,
             loket_store::audit::AuditQuery {
                 action: Some("searched".into()),
                 limit: 100,
@@ -173,7 +123,7 @@ async fn run(db: TestDb) {
         "{log:?}"
     );
     assert!(db.store.verify().await.expect("verify").ok());
-    running.server.stop(true).await;
+    app.running.server.stop(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

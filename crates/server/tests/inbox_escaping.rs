@@ -14,7 +14,6 @@ mod inbox_common;
 
 use inbox_common::*;
 use loket_core::*;
-use loket_server::{Services, Settings, open_search, start_with};
 use loket_store::accounts::LoginPolicy;
 use loket_store::testing::TestDb;
 
@@ -63,7 +62,7 @@ async fn get(app: &Inbox, base: &str, who: &Person, path: &str) -> String {
 }
 
 async fn run(db: TestDb) {
-    let app = spawn(db).await;
+    let app = spawn_with_search(db).await;
     let store = app.db.store.clone();
     let tenant = app.tenant_a;
 
@@ -112,29 +111,8 @@ async fn run(db: TestDb) {
         .await
         .expect("assign");
 
-    // A second server on the same database, with the search index (the FOI page).
-    let mut settings = Settings::load_from(None, vec![]).expect("settings");
-    settings.data_dir = app.db.dir.clone();
-    let search = open_search(&store, &settings).await.expect("search");
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let with_search = start_with(
-        store.clone(),
-        settings,
-        listener,
-        Services {
-            search: Some(search.clone()),
-        },
-    )
-    .expect("start");
-    let foi_base = format!("http://{}", with_search.addr);
-    let head = *store.outbox_watch().borrow();
-    tokio::time::timeout(
-        std::time::Duration::from_secs(30),
-        search.wait_indexed(head),
-    )
-    .await
-    .expect("indexed in time")
-    .expect("indexed");
+    // The FOI page searches the index: wait until it holds the email above.
+    app.wait_indexed().await;
 
     let base = app.base.clone();
     let row = ["cname", "caddr", "subject", "text", "label", "clerk"];
@@ -209,13 +187,13 @@ async fn run(db: TestDb) {
     // query with a syntax error.
     check(
         "FOI search",
-        &get(&app, &foi_base, &me, "/inbox/search?q=rijbewijs").await,
+        &get(&app, &base, &me, "/inbox/search?q=rijbewijs").await,
         &["cname", "subject", "text", "clerk"],
     );
     let echo = format!("/inbox/search?q={}", enc(&payload("fquery")));
     check(
         "FOI search echo",
-        &get(&app, &foi_base, &me, &echo).await,
+        &get(&app, &base, &me, &echo).await,
         &["fquery", "clerk"],
     );
     // A query that parses (no quote), so that it is logged with its text.
@@ -225,7 +203,7 @@ async fn run(db: TestDb) {
     );
     check(
         "FOI search logged",
-        &get(&app, &foi_base, &me, &logged).await,
+        &get(&app, &base, &me, &logged).await,
         &["foi", "clerk"],
     );
     let broken = format!(
@@ -234,7 +212,7 @@ async fn run(db: TestDb) {
     );
     check(
         "FOI search error",
-        &get(&app, &foi_base, &me, &broken).await,
+        &get(&app, &base, &me, &broken).await,
         &["ferror", "clerk"],
     );
 
@@ -272,7 +250,6 @@ async fn run(db: TestDb) {
         &resp.text().await.expect("body"),
         &["tenant", "user"],
     );
-    drop(with_search);
 }
 
 /// Percent-encodes a query value.

@@ -21,6 +21,7 @@ mod migrate;
 mod models;
 mod queries;
 pub mod schema;
+#[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
 pub mod verify;

@@ -1,7 +1,12 @@
-//! Throwaway databases for tests: a file-backed SQLite in a temp directory (never
-//! `:memory:`, DESIGN §5.1) or a fresh PostgreSQL schema per test, so tests run in
-//! parallel. PostgreSQL comes from `LOKET_TEST_POSTGRES_URL` (default
+//! The test kit (feature `testing`; compiled for this crate's unit tests too, never into
+//! a release build): throwaway databases for tests, a file-backed SQLite in a temp
+//! directory (never `:memory:`, DESIGN §5.1) or a fresh PostgreSQL schema per test, so
+//! tests run in parallel, and [`on_both!`](crate::on_both) to run a test on each.
+//! PostgreSQL comes from `LOKET_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`).
+//!
+//! A crate whose tests use it names the feature in its dev-dependencies:
+//! `loket-store = { workspace = true, features = ["testing"] }`.
 
 use crate::conn::Backend;
 use crate::{Store, StoreError, StoreOptions};
@@ -128,4 +133,43 @@ impl Drop for TestDb {
             drop_postgres_schema(s);
         }
     }
+}
+
+/// The set-up of [`on_both!`] without one: the test gets the database itself.
+pub async fn just_the_db(db: TestDb) -> TestDb {
+    db
+}
+
+/// Defines a module `$name` with two tests, `sqlite` and `postgres`, each running `$body`
+/// on a fresh database of its backend. With `$setup =>`, `$body` gets what the async
+/// `$setup(TestDb)` returns (a running app, say) instead of the database.
+///
+/// ```text
+/// loket_store::on_both!(ingest_is_idempotent, |db: TestDb| async move { … });
+/// loket_store::on_both!(answers_over_http, spawn => |app: App| async move { … });
+/// ```
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $body:expr) => {
+        $crate::on_both!($name, $crate::testing::just_the_db => $body);
+    };
+    ($name:ident, $setup:path => $body:expr) => {
+        mod $name {
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::testing::TestDb::sqlite()
+                    .await
+                    .expect("sqlite test db");
+                ($body)($setup(db).await).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                let db = $crate::testing::TestDb::postgres()
+                    .await
+                    .expect("postgres test db");
+                ($body)($setup(db).await).await;
+            }
+        }
+    };
 }

@@ -4,6 +4,7 @@
 use diesel::Connection;
 use diesel::connection::SimpleConnection;
 use loket_core::*;
+use loket_store::on_both;
 use loket_store::testing::TestDb;
 use loket_store::{Backend, OutboxKind, Store};
 use std::collections::HashSet;
@@ -33,25 +34,6 @@ fn email(raw: &str) -> Inbound {
         token: None,
     };
     m
-}
-
-/// Runs `f` on a fresh SQLite and a fresh PostgreSQL database.
-macro_rules! on_both {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            use super::*;
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = TestDb::sqlite().await.expect("sqlite test db");
-                ($body)(db).await;
-            }
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let db = TestDb::postgres().await.expect("postgres test db");
-                ($body)(db).await;
-            }
-        }
-    };
 }
 
 async fn tenant(store: &Store, slug: &str) -> Tenant {

@@ -1,11 +1,14 @@
-//! Shared set-up of the inbox tests: a running server with two tenants, a person of
-//! every role in tenant A, a clerk in tenant B, sessions and conversations.
+//! The one set-up of the inbox tests (pages, API, permissions, escaping, FOI search): a
+//! running server (`loket_server::testing::spawn_app`, with the search index when asked)
+//! with two tenants, a person of every role in tenant A, a clerk in tenant B, sessions
+//! and a conversation.
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)]
 
 use loket_core::*;
-use loket_server::{Running, Settings, start};
+use loket_search::SearchService;
+use loket_server::testing::{TestDb, settings_for, spawn_app};
+use loket_server::{Running, Settings};
 use loket_store::accounts::LoginPolicy;
-use loket_store::testing::TestDb;
 use reqwest::header::{COOKIE, HeaderMap, HeaderValue};
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -33,9 +36,33 @@ pub struct Inbox {
     pub message: MessageId,
     pub db: TestDb,
     pub running: Running,
+    /// The search service, for an inbox spawned [`with_search`](spawn_with_search).
+    pub search: Option<SearchService>,
 }
 
-async fn person(db: &TestDb, tenant: TenantId, slug: &str, username: &str, role: Role) -> Person {
+impl Inbox {
+    /// Waits (generously) until the indexer has indexed everything written so far.
+    pub async fn wait_indexed(&self) {
+        let search = self.search.as_ref().expect("spawned with search");
+        let head = *self.db.store.outbox_watch().borrow();
+        tokio::time::timeout(
+            std::time::Duration::from_secs(30),
+            search.wait_indexed(head),
+        )
+        .await
+        .expect("indexed in time")
+        .expect("indexed");
+    }
+}
+
+/// A logged-in person of `tenant` (`slug`) with `role`.
+pub async fn person(
+    db: &TestDb,
+    tenant: TenantId,
+    slug: &str,
+    username: &str,
+    role: Role,
+) -> Person {
     let u = db
         .store
         .create_user(tenant, username, username, role, PASSWORD)
@@ -82,9 +109,17 @@ pub async fn spawn(db: TestDb) -> Inbox {
     spawn_with(db, |_| {}).await
 }
 
+/// [`spawn`] with the search index and its indexer (the FOI search page).
+pub async fn spawn_with_search(db: TestDb) -> Inbox {
+    build(db, |_| {}, true).await
+}
+
 pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Inbox {
-    let mut settings = Settings::load_from(None, vec![]).expect("settings");
-    settings.data_dir = db.dir.clone();
+    build(db, adjust, false).await
+}
+
+async fn build(db: TestDb, adjust: impl FnOnce(&mut Settings), search: bool) -> Inbox {
+    let mut settings = settings_for(&db).expect("settings");
     adjust(&mut settings);
     let store = db.store.clone();
     let a = store
@@ -112,14 +147,13 @@ pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Inbox
         "<script>window.pwned=1</script><img src=x onerror=alert(1)> Mijn paspoort is verlopen.",
     )
     .await;
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let running = start(store, settings, listener).expect("start");
+    let app = spawn_app(&db, settings, search).await.expect("start");
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .expect("client");
     Inbox {
-        base: format!("http://{}", running.addr),
+        base: app.base,
         http,
         tenant_a: a.id,
         tenant_b: b.id,
@@ -132,7 +166,8 @@ pub async fn spawn_with(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> Inbox
         conversation,
         message,
         db,
-        running,
+        running: app.running,
+        search: app.search,
     }
 }
 
