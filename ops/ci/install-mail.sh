@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the loket-mail tests need (issue 4): Dovecot (IMAP server started by the
+# Installs what the loket-mail tests need: Dovecot (IMAP server started by the
 # tests with their own config), swaks (SMTP client), aiosmtpd (Python SMTP server that
 # plays the outbound relay) and CPython's email test corpus. Idempotent; runs as root on a
 # fresh Debian 12 machine.

@@ -1,4 +1,4 @@
-// The clerk inbox end to end (issue 6) in real headless Chromium against the real
+// The clerk inbox end to end in real headless Chromium against the real
 // `loket serve` binary: log in, a web chat message from a second browser context (the
 // citizen) arrives live in the list, the clerk answers it, the answer appears in the
 // citizen's widget; axe-core finds no WCAG 2.1 A/AA violations on the login page, the

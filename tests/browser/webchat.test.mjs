@@ -1,5 +1,5 @@
 // Black-box tests of the web chat widget in a real headless Chromium against a real server
-// on a random port (issue 3). Run: `npm test` in tests/browser (after ops/ci/install-browser.sh
+// on a random port. Run: `npm test` in tests/browser (after ops/ci/install-browser.sh
 // and building the server, see lib/server.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

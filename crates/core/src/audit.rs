@@ -55,7 +55,7 @@ impl AuditAction {
         }
     }
 
-    /// Reads by a person; list views are not reads (DESIGN §5.7).
+    /// Reads by a person; list views are not reads.
     pub fn is_read(self) -> bool {
         matches!(
             self,

@@ -12,7 +12,7 @@ pub enum Channel {
     Webchat,
     Email,
     Sms,
-    /// Imported later from a WhatsApp export (issue 5/9); kept here so old archives parse.
+    /// Imported later from a WhatsApp export; kept here so old archives parse.
     WhatsappImport,
     SmsImport,
 }
@@ -129,7 +129,7 @@ pub enum MessageFlag {
     AutoReply,
     /// Bounce or delivery status notification.
     Bounce,
-    /// The idempotency key was seen before with different bytes (DESIGN §4.1).
+    /// The idempotency key was seen before with different bytes.
     KeyConflict,
     /// Sent to a mailing list / bulk precedence.
     Bulk,
@@ -246,7 +246,7 @@ pub struct Attachment {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Inbound {
     pub channel: Channel,
-    /// Dedup key (DESIGN §4.1): the provider's or client's message id for webhooks and
+    /// Dedup key: the provider's or client's message id for webhooks and
     /// chat. `None` means "key on the SHA-256 of `raw`" (email).
     pub idempotency_key: Option<String>,
     /// The provider's own id, kept for reference even when it is not the key.
@@ -299,7 +299,7 @@ impl Inbound {
     }
 
     /// The key this message is deduplicated on: the adapter's key, or for email the
-    /// SHA-256 of the raw bytes (DESIGN §4.1).
+    /// SHA-256 of the raw bytes.
     pub fn effective_idempotency_key(&self) -> String {
         match &self.idempotency_key {
             Some(k) => k.clone(),

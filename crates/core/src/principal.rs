@@ -1,4 +1,4 @@
-//! Who is acting: one model for API tokens and (from issue 6) people with passwords.
+//! Who is acting: one model for API tokens and (since the inbox) people with passwords.
 
 use crate::TenantId;
 use serde::{Deserialize, Serialize};

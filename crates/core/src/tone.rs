@@ -1,4 +1,4 @@
-//! Tone check for replies (issue 6). A reply becomes part of the public record and may
+//! Tone check for replies. A reply becomes part of the public record and may
 //! be disclosed under the Woo, so before sending the inbox flags informal or opinionated
 //! wording. The clerk may send anyway: these are warnings, never a block.
 //!

@@ -1,4 +1,4 @@
-//! IMAP latency benchmark (ops/bench/mail/imap.sh, issue 19.4): a steady stream of
+//! IMAP latency benchmark (ops/bench/mail/imap.sh): a steady stream of
 //! messages APPENDed to a real Dovecot, and for each the time from the end of its APPEND
 //! to the moment it is archived in loket. The mailbox polls with the production interval
 //! (`poll_secs`, default 60 s), so a message missed by IDLE shows as a wait of a minute.

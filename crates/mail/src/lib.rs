@@ -1,4 +1,4 @@
-//! Email channel of loket (issue 4): an SMTP receiver that answers `250` only after the
+//! Email channel of loket: an SMTP receiver that answers `250` only after the
 //! durable commit, IMAP pollers, MIME parsing into `Inbound`, threading, and an outbound
 //! sender built on lettre. See docs/mail.md.
 //!

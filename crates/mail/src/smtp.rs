@@ -91,7 +91,7 @@ pub(crate) async fn serve(
         let rx = rx.clone();
         let shutdown = shutdown.clone();
         tokio::spawn(async move {
-            // No peer address is logged or stored (DESIGN §5.8).
+            // No peer address is logged or stored (ARCHITECTURE.md, invariant 7).
             if let Err(e) = run_connection(stream, rx, shutdown).await {
                 debug!(error = %e, "smtp session ended with an error");
             }

@@ -106,7 +106,7 @@ async fn imap_polls_without_idle_and_deletes_when_configured() {
     assert_eq!(m.messages().await.len(), 3);
 }
 
-/// Issue 19.4: mail that arrives while the poller is fetching a burst is archived at once,
+/// Mail that arrives while the poller is fetching a burst is archived at once,
 /// not at the next poll interval (here 600 s, far beyond the test's timeout).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap_mail_arriving_during_a_burst_fetch_is_archived_without_waiting_for_the_poll() {
@@ -139,7 +139,7 @@ async fn imap_mail_arriving_during_a_burst_fetch_is_archived_without_waiting_for
     );
 }
 
-/// Issue 19.4: a message archived while its `\Seen` flag could not be set (connection cut,
+/// A message archived while its `\Seen` flag could not be set (connection cut,
 /// kill -9, or `after` switched from `none` to `seen`) is flagged after the next connect.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn imap_seen_flags_are_reconciled_after_a_reconnect() {

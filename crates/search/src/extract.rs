@@ -1,6 +1,6 @@
 //! Text of attachments: plain text as is, PDF through `pdf-extract`.
 //!
-//! `pdf-extract` panics on some files (DESIGN §7), so it runs on the blocking pool under
+//! `pdf-extract` panics on some files, so it runs on the blocking pool under
 //! `catch_unwind`, only for attachments up to [`ExtractLimits::max_bytes`], with a time
 //! limit. A PDF that panics, fails or times out is indexed without its text (its name is
 //! still indexed) and a warning is logged; it never stops the indexer. A timed-out

@@ -186,7 +186,7 @@ pub fn start(
     start_with(store, settings, listener, Services::default())
 }
 
-/// Opens the search service and starts its indexer (issue 8).
+/// Opens the search service and starts its indexer.
 pub async fn open_search(
     store: &Store,
     settings: &Settings,

@@ -1,7 +1,7 @@
 //! Logging and tracing. OTLP export switches on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set
 //! (the standard variable; the exporter reads the rest of the OTEL_* settings itself).
 //!
-//! Privacy (DESIGN §5.8): the request root span records method, route and status, never
+//! Privacy (ARCHITECTURE.md, invariant 7): the request root span records method, route and status, never
 //! the client address — tracing-actix-web's default span records it, so we build our own.
 
 use actix_web::Error;

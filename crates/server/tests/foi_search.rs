@@ -1,4 +1,4 @@
-//! The FOI search page and the search API (issue 8, point 5) against a running server
+//! The FOI search page and the search API against a running server
 //! with a real index: counts, hits with their conversation, syntax errors, the search
 //! log in the audit chain, and who may search.
 #![allow(clippy::expect_used, clippy::unwrap_used)]

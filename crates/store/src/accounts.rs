@@ -1,4 +1,4 @@
-//! People with passwords (issue 6): users with argon2id password hashes, database-backed
+//! People with passwords: users with argon2id password hashes, database-backed
 //! login sessions with a CSRF token, lock-out after repeated failed logins, and the
 //! inbox's own data: assignment, labels, read marks and the filtered conversation list.
 //!

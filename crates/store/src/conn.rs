@@ -57,7 +57,7 @@ pub fn sqlite_path(url: &str) -> &str {
 pub type Pool = r2d2::Pool<ConnectionManager<AnyConnection>>;
 pub type PooledConn = r2d2::PooledConnection<ConnectionManager<AnyConnection>>;
 
-/// Durability settings applied to every connection (DESIGN §5.1): SQLite in WAL mode with
+/// Durability settings applied to every connection (ARCHITECTURE.md, invariant 1): SQLite in WAL mode with
 /// `synchronous=FULL`; PostgreSQL with `synchronous_commit=on`.
 #[derive(Debug, Clone, Copy)]
 pub struct Durability;
@@ -89,8 +89,8 @@ impl Durability {
 /// SQLite page cache of a pooled (reading) connection, KiB. The writer keeps the 64 MiB of
 /// [`Durability`]: it touches every index on each insert. Readers share the operating
 /// system's page cache instead of filling 64 MiB each: eight of them held ~300 MiB of
-/// the server's anonymous memory after the search indexer had read a large import
-/// (issue 19.1), without making reads faster.
+/// the server's anonymous memory after the search indexer had read a large import,
+/// without making reads faster.
 const READER_CACHE_KIB: i64 = 8 * 1024;
 
 impl CustomizeConnection<AnyConnection, r2d2::Error> for Durability {

@@ -3,7 +3,7 @@
 //! The writer gathers the ingests that arrive while it is busy (group commit). Written one
 //! by one, each costs about a dozen statements; on PostgreSQL every statement is a round
 //! trip and a parse/bind/execute in the server, which bounded single-message ingest at
-//! ~460 msg/s (issue 19.3). Here the group is written as if its messages had been ingested
+//! ~460 msg/s. Here the group is written as if its messages had been ingested
 //! one after another in order (`ingest::ingest_one_returning`), with the same results, but
 //! each lookup is one `IN (…)` query for the group and each table gets one multi-row insert.
 //!

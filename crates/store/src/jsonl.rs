@@ -46,7 +46,7 @@ pub const BULK_BATCH_SIZE: u32 = 200_000;
 /// A batch also ends once its lines add up to this many bytes, so that a batch of
 /// e-mails with attachments does not need gigabytes: the import holds two batches in
 /// memory (one being written, the next being decoded), each as JSONL text and decoded.
-/// 256 MiB let a realistic mix peak at 1.14 GB RSS (issue 19.2); at 64 MiB a batch of that
+/// 256 MiB let a realistic mix peak at 1.14 GB RSS; at 64 MiB a batch of that
 /// mix still holds about 20,000 messages, enough to amortise a transaction.
 pub const MAX_BATCH_BYTES: usize = 64 << 20;
 

@@ -75,7 +75,7 @@ pub(crate) struct ContactRow {
 }
 
 impl ContactRow {
-    #[allow(dead_code)] // used by the inbox contact view (issue 6)
+    #[allow(dead_code)] // used by the inbox contact view
     pub fn into_domain(self) -> Result<Contact> {
         Ok(Contact {
             id: parse("contact id", &self.id)?,

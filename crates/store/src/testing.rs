@@ -1,6 +1,6 @@
 //! The test kit (feature `testing`; compiled for this crate's unit tests too, never into
 //! a release build): throwaway databases for tests, a file-backed SQLite in a temp
-//! directory (never `:memory:`, DESIGN §5.1) or a fresh PostgreSQL schema per test, so
+//! directory (never `:memory:`: tests use the durable settings of production) or a fresh PostgreSQL schema per test, so
 //! tests run in parallel, and [`on_both!`](crate::on_both) to run a test on each.
 //! PostgreSQL comes from `LOKET_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`).

@@ -1,4 +1,4 @@
-//! API tokens: each carries a tenant and a role (DESIGN §4.1 principals). Only the
+//! API tokens: each carries a tenant and a role. Only the
 //! SHA-256 of a token is stored; the token itself is shown once, at creation.
 
 use crate::audit;

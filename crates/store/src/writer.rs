@@ -12,7 +12,7 @@
 //! conversations, blobs, messages, attachments) is written before that, while another
 //! node holds the lock; what runs under the lock is the append of the outbox and audit
 //! rows and the commit. That is what lets two nodes on one database ingest faster than
-//! one (docs/benchmarks.md, issue 19.3). The lock stays global, not per tenant, because
+//! one (docs/benchmarks.md). The lock stays global, not per tenant, because
 //! the outbox sequence is global: every consumer reads one gap-free sequence.
 
 use crate::conn::AnyConnection;

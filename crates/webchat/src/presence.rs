@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::watch;
 
-/// Per-tenant count of clerks who have the inbox open. The inbox (issue 6) holds a
+/// Per-tenant count of clerks who have the inbox open. The inbox holds a
 /// [`PresenceGuard`] while a clerk's inbox connection is open; dropping it counts down.
 #[derive(Clone)]
 pub struct ClerkPresence {

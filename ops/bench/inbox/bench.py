@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Inbox benchmark (issue 6).
+"""Inbox benchmark.
 
 1. Conversation list with 100,000 conversations in the tenant: latency of the first page
    (50 rows) with filters, over HTTP against a running `loket serve`, on SQLite and on

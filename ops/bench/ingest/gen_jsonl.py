@@ -3,7 +3,7 @@
 deterministically (fixed seed), for the bulk-import benchmark.
 
     gen_jsonl.py N OUT            short generated chat lines (the round 1 figure)
-    gen_jsonl.py N OUT --mix      the realistic mix of issue 19.2: 55 % emails of a few KB
+    gen_jsonl.py N OUT --mix      the realistic mix: 55 % emails of a few KB
                                   with full headers (raw = the MIME), 35 % chat, 10 % SMS,
                                   three tenants, one message in 50 with a PDF attachment
 """

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Single-message ingest over HTTP (issue 2, issue 19.3): one message per request, each
+# Single-message ingest over HTTP: one message per request, each
 # durable before its response, 16 concurrent clients (wrk), in one run:
 #   1. SQLite, one node;
 #   2. PostgreSQL, one node;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 2 benchmarks, SQLite and PostgreSQL side by side in one run:
+# Ingest benchmarks, SQLite and PostgreSQL side by side in one run:
 #  1. durable bulk import (`loket import`) of N short messages (default 1,000,000), then of
 #     N_MIX (default N) messages of the realistic mix, with msg/s, MB/s and peak RSS;
 #  2. single-message ingest over HTTP (ops/bench/ingest/http.sh): one message per request,
@@ -42,7 +42,7 @@ import_one sqlite "$WORK/messages.jsonl"
 pg_schema bench_ingest
 import_one postgres "$WORK/messages.jsonl" LOKET_DATABASE__URL="$PG?options=-csearch_path%3Dbench_ingest"
 
-# The realistic mix (issue 19.2): emails of a few KB with headers, chat, SMS, three
+# The realistic mix: emails of a few KB with headers, chat, SMS, three
 # tenants, one in 50 with a PDF; with the default batch size, a batch bounded by bytes.
 N_MIX="${N_MIX:-$N}"
 python3 ops/bench/ingest/gen_jsonl.py "$N_MIX" "$WORK/mix.jsonl" --mix

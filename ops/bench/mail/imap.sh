@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# IMAP latency benchmark (issue 19.4): APPEND -> archived against a real Dovecot, with the
+# IMAP latency benchmark: APPEND -> archived against a real Dovecot, with the
 # production poll interval, in every scenario of the IMAP tests. Results go to
 # docs/benchmarks.md (by hand: paste the lines).
 #   ops/bench/mail/imap.sh              # 223 messages in 6 s, poll 60 s

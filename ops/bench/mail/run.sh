@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SMTP ingest benchmark (issue 4): 10 concurrent SMTP clients, 50 KB messages, every 250
+# SMTP ingest benchmark: 10 concurrent SMTP clients, 50 KB messages, every 250
 # is a durable commit. Results go to docs/benchmarks-mail.md (by hand: paste the lines).
 #   ops/bench/mail/run.sh                 # SQLite (file in a temp dir) and PostgreSQL
 #   MESSAGES=6000 ops/bench/mail/run.sh

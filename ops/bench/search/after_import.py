@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Search as a user meets it after a large import (issue 19.1): `loket import` of a
+"""Search as a user meets it after a large import: `loket import` of a
 corpus, then `loket serve`; the query mix runs the moment the index has caught up with
 the archive, again while a live writer ingests over HTTP, and twice after a restart.
 Memory of the serving process (VmRSS and anonymous apart) is sampled every 100 ms for

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Search right after a large import and after a restart (issue 19.1), on SQLite and on
+# Search right after a large import and after a restart, on SQLite and on
 # PostgreSQL: ops/bench/search/after_import.py around `loket import` + `loket serve`.
 # Usage: ops/bench/search/after_import.sh [MESSAGES (default 1000000)] [sqlite|postgres|both]
 # LOKET_BENCH_BIN measures another build; LOKET_BENCH_BINS="old new" measures several

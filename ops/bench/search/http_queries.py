@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Drives a running `loket serve` with search requests over HTTP, for the memory check of
-a real server (docs/benchmarks.md, issue 8): 4 clients, N queries over the vocabulary of
+a real server (docs/benchmarks.md): 4 clients, N queries over the vocabulary of
 ops/bench/ingest/gen_jsonl.py (single words, prefixes, fuzzy terms, pairs, phrases, 30 %
 with a channel filter), fixed seed. Usage: http_queries.py TOKEN PORT N"""
 import json, random, sys, threading, time, urllib.request, urllib.parse

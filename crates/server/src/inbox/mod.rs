@@ -1,4 +1,4 @@
-//! The unified inbox (issue 6): login/logout with database-backed sessions and CSRF
+//! The unified inbox: login/logout with database-backed sessions and CSRF
 //! tokens, the server-rendered conversation list and view, replies and internal notes,
 //! assignment, status, labels, live updates over SSE, the tone check, and the
 //! auditor's "who saw what" view, the FOI search page. The pages are in [`pages`] (one

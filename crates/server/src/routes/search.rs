@@ -1,4 +1,4 @@
-//! `/api/v1/search`: FOI search over the tantivy index (issue 8). Every search by a
+//! `/api/v1/search`: FOI search over the tantivy index. Every search by a
 //! person or token is recorded in the audit chain (the Woo search log, "zoekslag").
 
 use crate::AppState;
