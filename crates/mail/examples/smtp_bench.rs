@@ -13,13 +13,9 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_owned())
-}
+#[path = "common/args.rs"]
+mod args;
+use args::arg;
 
 async fn reply(r: &mut BufReader<TcpStream>) -> String {
     let mut all = String::new();

@@ -119,7 +119,6 @@ fn tls_connector() -> Result<tokio_rustls::TlsConnector, MailError> {
 }
 
 async fn connect(mb: &ImapMailbox) -> Result<Session, MailError> {
-    let imap_err = |e: &dyn std::fmt::Display| MailError::Imap(e.to_string());
     let tcp = tokio::time::timeout(
         Duration::from_secs(30),
         TcpStream::connect((mb.host.as_str(), mb.port)),
@@ -130,40 +129,51 @@ async fn connect(mb: &ImapMailbox) -> Result<Session, MailError> {
     let stream: Stream = match mb.tls {
         TlsMode::None => Box::new(tcp),
         TlsMode::Implicit => {
-            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(mb.host.clone())
-                .map_err(|e| imap_err(&e))?;
+            let name = server_name(&mb.host)?;
             Box::new(tls_connector()?.connect(name, tcp).await?)
         }
         TlsMode::Starttls => {
             let mut client = async_imap::Client::new(tcp);
-            client
-                .read_response()
-                .await?
-                .ok_or_else(|| MailError::Imap("no greeting".into()))?;
+            read_greeting(&mut client).await?;
             client
                 .run_command_and_check_ok("STARTTLS", None)
                 .await
-                .map_err(|e| imap_err(&e))?;
+                .map_err(imap_err)?;
             let tcp = client.into_inner();
-            let name = tokio_rustls::rustls::pki_types::ServerName::try_from(mb.host.clone())
-                .map_err(|e| imap_err(&e))?;
+            let name = server_name(&mb.host)?;
             let tls = tls_connector()?.connect(name, tcp).await?;
-            let client = async_imap::Client::new(Box::new(tls) as Stream);
-            return client
-                .login(&mb.username, mb.password()?)
-                .await
-                .map_err(|(e, _)| imap_err(&e));
+            // The greeting came before STARTTLS; the session goes on over TLS.
+            return login(async_imap::Client::new(Box::new(tls) as Stream), mb).await;
         }
     };
     let mut client = async_imap::Client::new(stream);
+    read_greeting(&mut client).await?;
+    login(client, mb).await
+}
+
+fn server_name(
+    host: &str,
+) -> Result<tokio_rustls::rustls::pki_types::ServerName<'static>, MailError> {
+    tokio_rustls::rustls::pki_types::ServerName::try_from(host.to_owned())
+        .map_err(|e| MailError::Imap(e.to_string()))
+}
+
+async fn read_greeting<T>(client: &mut async_imap::Client<T>) -> Result<(), MailError>
+where
+    T: Io,
+{
     client
         .read_response()
         .await?
         .ok_or_else(|| MailError::Imap("no greeting".into()))?;
+    Ok(())
+}
+
+async fn login(client: async_imap::Client<Stream>, mb: &ImapMailbox) -> Result<Session, MailError> {
     client
         .login(&mb.username, mb.password()?)
         .await
-        .map_err(|(e, _)| imap_err(&e))
+        .map_err(|(e, _)| imap_err(e))
 }
 
 pub(crate) struct Poller {

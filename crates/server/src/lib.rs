@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod inbox;
 pub mod metrics;
+pub mod openapi;
 pub mod problem;
 pub mod relay;
 pub mod routes;
@@ -275,7 +276,7 @@ pub fn start_with(
             .route("/health/live", web::get().to(routes::health::live))
             .route("/health/ready", web::get().to(routes::health::ready))
             .route("/metrics", web::get().to(routes::health::metrics))
-            .route("/api/v1/openapi.json", web::get().to(routes::api::openapi))
+            .route("/api/v1/openapi.json", web::get().to(openapi::openapi))
             .route(
                 "/api/v1/messages",
                 web::post().to(routes::api::post_message),

@@ -5,7 +5,7 @@
 
 use crate::chat::{SessionId, WebchatState, too_large};
 use crate::protocol::{ClientFrame, ProblemCode, Refusal, ServerFrame};
-use crate::ws::TenantQuery;
+use crate::request::{TenantQuery, client_addr};
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
@@ -13,26 +13,10 @@ use futures_util::StreamExt;
 use loket_core::{ConversationId, LiveEvent, Tenant};
 use serde::Deserialize;
 use std::collections::HashSet;
-use std::net::IpAddr;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
 pub(crate) const SESSION_HEADER: &str = "x-loket-session";
-
-/// The client's address, used only to derive a keyed prefix hash for rate limits.
-pub(crate) fn client_addr(req: &HttpRequest, trust_forwarded_for: bool) -> Option<IpAddr> {
-    if trust_forwarded_for
-        && let Some(first) = req
-            .headers()
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        && let Ok(ip) = first.trim().parse()
-    {
-        return Some(ip);
-    }
-    req.peer_addr().map(|a| a.ip())
-}
 
 /// An RFC 9457 problem document carrying the protocol's refusal code.
 pub(crate) fn problem(r: &Refusal) -> HttpResponse {
@@ -144,15 +128,7 @@ pub(crate) async fn post_message(
         .accept_message(&tenant, &session, prefix, &body, &event)
         .await
     {
-        Ok(frame @ ServerFrame::Stored { duplicate, .. }) => json(
-            if duplicate {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            },
-            &frame,
-        ),
-        Ok(frame) => json(StatusCode::OK, &frame),
+        Ok(frame) => stored_response(&frame),
         Err(r) => problem(&r),
     }
 }
@@ -249,17 +225,21 @@ pub(crate) async fn post_attachment(
         .accept_attachment(&tenant, &session, prefix, &q.id, q.name.as_deref(), data)
         .await
     {
-        Ok(frame @ ServerFrame::Stored { duplicate, .. }) => json(
-            if duplicate {
-                StatusCode::OK
-            } else {
-                StatusCode::CREATED
-            },
-            &frame,
-        ),
-        Ok(frame) => json(StatusCode::OK, &frame),
+        Ok(frame) => stored_response(&frame),
         Err(r) => problem(&r),
     }
+}
+
+/// `201 Created` for a newly stored message or attachment, `200` for a duplicate (the
+/// client resent a frame it had sent before) and for any other answer frame.
+fn stored_response(frame: &ServerFrame) -> HttpResponse {
+    let status = match frame {
+        ServerFrame::Stored {
+            duplicate: false, ..
+        } => StatusCode::CREATED,
+        _ => StatusCode::OK,
+    };
+    json(status, frame)
 }
 
 fn sse(event: &str, data: &str) -> web::Bytes {

@@ -24,6 +24,7 @@ pub mod presence;
 pub mod problem;
 pub mod protocol;
 pub mod ratelimit;
+mod request;
 mod router;
 mod ws;
 

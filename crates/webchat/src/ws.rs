@@ -1,22 +1,16 @@
 //! The WebSocket endpoint `/webchat/v1/ws?tenant=SLUG`.
 
 use crate::chat::{SessionId, WebchatState};
-use crate::http::client_addr;
 use crate::protocol::{ClientFrame, ProblemCode, ServerFrame, close};
 use crate::ratelimit::PrefixKey;
+use crate::request::{TenantQuery, client_addr};
 use crate::router::Registration;
 use actix_web::{HttpRequest, HttpResponse, web};
 use actix_ws::{AggregatedMessage, CloseCode, CloseReason, ProtocolError, Session};
 use loket_core::{ConversationId, LiveEvent, MessageId, Tenant};
-use serde::Deserialize;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct TenantQuery {
-    pub tenant: Option<String>,
-}
 
 pub(crate) async fn socket(
     req: HttpRequest,

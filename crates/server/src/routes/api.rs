@@ -372,35 +372,6 @@ pub async fn post_import(
     }
 }
 
-#[derive(utoipa::OpenApi)]
-#[openapi(
-    info(title = "loket API", version = "1.0.0", description = "Message gateway for Dutch municipalities.", license(name = "EUPL-1.2")),
-    paths(post_message, get_message, get_conversation, post_reply, post_import, crate::routes::search::search, crate::routes::search::export),
-    components(schemas(Problem, NewMessageBody, AddressBody, MessageView, ConversationView, ReplyBody, ImportResult)),
-    modifiers(&BearerAuth)
-)]
-pub struct ApiDoc;
-
-struct BearerAuth;
-
-impl utoipa::Modify for BearerAuth {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-        let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme(
-            "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
-        );
-    }
-}
-
-pub async fn openapi() -> HttpResponse {
-    use utoipa::OpenApi;
-    let mut doc = ApiDoc::openapi();
-    doc.merge(crate::inbox::api::InboxApiDoc::openapi());
-    HttpResponse::Ok().json(doc)
-}
-
 /// Unknown routes under /api answer with problem details too.
 pub async fn not_found() -> Result<HttpResponse, Problem> {
     Err(Problem::not_found("no such route"))
