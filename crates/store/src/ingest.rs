@@ -650,49 +650,6 @@ impl Store {
         })
         .await
     }
-
-    /// Moves a conversation to another status (an outbox event tells live views).
-    pub async fn set_conversation_status(
-        &self,
-        principal: &Principal,
-        conversation: ConversationId,
-        status: ConversationStatus,
-    ) -> Result<()> {
-        let principal = principal.clone();
-        self.write(move |c, ctx| {
-            let tid = principal.tenant.to_string();
-            let cid = conversation.to_string();
-            let n = diesel::update(
-                conversations::table
-                    .filter(conversations::tenant_id.eq(&tid))
-                    .filter(conversations::id.eq(&cid)),
-            )
-            .set(conversations::status.eq(status.as_str()))
-            .execute(c)?;
-            if n == 0 {
-                return Err(StoreError::not_found("conversation", conversation));
-            }
-            audit::append(
-                c,
-                ctx,
-                principal.tenant,
-                &principal.actor.reference(),
-                AuditAction::ConversationChanged,
-                &AuditSubject::new("conversation", conversation),
-                &serde_json::json!({"status": status.as_str()}).to_string(),
-            )?;
-            append_outbox(
-                c,
-                ctx,
-                &tid,
-                OutboxKind::ConversationChanged,
-                None,
-                Some(&cid),
-            )?;
-            Ok(())
-        })
-        .await
-    }
 }
 
 pub(crate) fn insert_tenant(

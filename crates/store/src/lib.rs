@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod conn;
+pub mod inbox;
 mod ingest;
 mod ingest_batch;
 pub mod jsonl;

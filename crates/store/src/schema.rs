@@ -165,6 +165,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    users (id) {
+        id -> Text,
+        tenant_id -> Text,
+        username -> Text,
+        display_name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        created_at -> Timestamp,
+        disabled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id_sha256) {
+        id_sha256 -> Text,
+        tenant_id -> Text,
+        user_id -> Text,
+        csrf_token -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (tenant_id, username) {
+        tenant_id -> Text,
+        username -> Text,
+        failures -> Integer,
+        first_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    conversation_labels (tenant_id, conversation_id, label) {
+        tenant_id -> Text,
+        conversation_id -> Text,
+        label -> Text,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    conversation_reads (tenant_id, user_id, conversation_id) {
+        tenant_id -> Text,
+        user_id -> Text,
+        conversation_id -> Text,
+        read_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     contacts,
@@ -179,4 +234,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_checkpoints,
     api_tokens,
     channel_settings,
+    users,
+    sessions,
+    login_failures,
+    conversation_labels,
+    conversation_reads,
 );

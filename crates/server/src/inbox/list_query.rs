@@ -4,7 +4,7 @@
 
 use crate::problem::Problem;
 use loket_core::{Channel, ConversationId, ConversationStatus, Timestamp};
-use loket_store::accounts::{AssigneeFilter, InboxItem, InboxQuery};
+use loket_store::inbox::{AssigneeFilter, InboxItem, InboxQuery};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default, Clone)]

@@ -12,7 +12,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use loket_core::{AuditAction, AuditSubject, Channel, ConversationStatus};
-use loket_store::accounts::InboxItem;
+use loket_store::inbox::InboxItem;
 
 /// One row of the list.
 struct Row {
