@@ -9,6 +9,7 @@ pub mod message;
 pub mod principal;
 pub mod tenant;
 pub mod tone;
+pub mod woo;
 
 pub use audit::{AuditAction, AuditEvent, AuditSubject, ChainFault, GENESIS_HASH, check_chain};
 pub use hash::sha256_hex;
