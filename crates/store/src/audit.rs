@@ -1,9 +1,9 @@
 //! The per-tenant audit hash chain and its checkpoint.
 
+use crate::batch::BatchCtx;
 use crate::conn::AnyConnection;
 use crate::models::{AuditRow, ts};
-use crate::schema::audit_events;
-use crate::writer::{BatchCtx, audit_head};
+use crate::schema::{audit_checkpoints, audit_events};
 use crate::{Result, Store};
 use diesel::prelude::*;
 use hmac::{Hmac, Mac};
@@ -145,4 +145,46 @@ impl Store {
         })
         .await
     }
+}
+
+/// Updates the checkpoint of every audit chain the batch extended, in the same
+/// transaction as the events themselves.
+pub(crate) fn write_checkpoints(conn: &mut AnyConnection, ctx: &BatchCtx) -> Result<()> {
+    for (tenant, (seq, hash)) in &ctx.touched_chains {
+        let mac = checkpoint_mac(&ctx.audit_key, *tenant, *seq, hash);
+        let tid = tenant.to_string();
+        diesel::delete(audit_checkpoints::table.filter(audit_checkpoints::tenant_id.eq(&tid)))
+            .execute(conn)?;
+        diesel::insert_into(audit_checkpoints::table)
+            .values((
+                audit_checkpoints::tenant_id.eq(&tid),
+                audit_checkpoints::seq.eq(*seq),
+                audit_checkpoints::hash.eq(hash),
+                audit_checkpoints::mac.eq(&mac),
+                audit_checkpoints::at.eq(loket_core::now().naive_utc()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Loads (once per batch) and returns the head of a tenant's audit chain.
+fn audit_head(
+    conn: &mut AnyConnection,
+    ctx: &mut BatchCtx,
+    tenant: TenantId,
+) -> Result<(i64, String)> {
+    if let Some(h) = ctx.audit_heads.get(&tenant) {
+        return Ok(h.clone());
+    }
+    ctx.lock_heads(conn)?;
+    let head: Option<(i64, String)> = audit_events::table
+        .filter(audit_events::tenant_id.eq(tenant.to_string()))
+        .order(audit_events::seq.desc())
+        .select((audit_events::seq, audit_events::hash))
+        .first(conn)
+        .optional()?;
+    let head = head.unwrap_or((0, loket_core::GENESIS_HASH.to_string()));
+    ctx.audit_heads.insert(tenant, head.clone());
+    Ok(head)
 }

@@ -21,21 +21,24 @@
 //! it (the contact itself stays one row: see `insert_contacts`). Before the lock only new
 //! rows are inserted; the conversations a group joins are updated under the lock, so a
 //! lock holder never waits for a row of a node that waits for the lock.
+//!
+//! Longer than 600 lines on purpose: the lookups, the in-order decisions and the inserts
+//! are one algorithm whose parts must agree, and they read best side by side.
 
 use crate::audit;
+use crate::batch::BatchCtx;
 use crate::conn::AnyConnection;
-use crate::ingest::{Ingested, Written};
+use crate::ingest::Ingested;
+use crate::message_write::{NewMessage, Written, attachment_rows, message_row};
 use crate::models::*;
 use crate::queries::OutboxKind;
 use crate::schema::*;
-use crate::writer::BatchCtx;
-use crate::{Result, StoreError};
+use crate::{Result, Store, StoreError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use loket_core::{
     AuditAction, AuditSubject, Channel, ContactId, ConversationHint, ConversationId,
-    ConversationStatus, Direction, Inbound, MessageFlag, MessageId, TenantId, conversation_token,
-    sha256_hex,
+    ConversationStatus, Direction, Inbound, MessageId, TenantId, conversation_token, sha256_hex,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -380,54 +383,20 @@ pub(crate) fn ingest_group(
                 id
             }
         };
-        let mut flags = inbound.flags.clone();
-        if key_conflict {
-            flags.push(MessageFlag::KeyConflict);
-        }
-        flags.sort();
-        flags.dedup();
-        let id = MessageId::new();
-        let message = MessageRow {
-            id: id.to_string(),
-            tenant_id: tid.clone(),
-            conversation_id: conversation.clone(),
-            contact_id: contact,
-            direction: Direction::Inbound.as_str().to_owned(),
-            channel: channel.clone(),
-            idempotency_key: keys[index].clone(),
-            provider_message_id: inbound.provider_message_id.clone(),
-            rfc_message_id: inbound.rfc_message_id.clone(),
-            from_address: inbound.from.address.clone(),
-            from_name: inbound.from.name.clone(),
-            to_json: to_json(&inbound.to)?,
-            subject: inbound.subject.clone(),
-            body_text: inbound.text.clone(),
-            body_html: inbound.html.clone(),
-            sent_at: inbound.sent_at.map(ts),
-            received_at: received,
-            raw_sha256: shas[index].clone(),
-            raw_size: inbound.raw.len() as i64,
-            raw_content_type: inbound.raw_content_type.clone(),
-            flags_json: to_json(&flags)?,
-            parse_warnings_json: to_json(&inbound.parse_warnings)?,
+        let message = message_row(NewMessage {
+            id: MessageId::new(),
+            tenant: &tid,
+            conversation: &conversation,
+            contact: &contact,
+            direction: Direction::Inbound,
+            inbound,
+            key: keys[index].clone(),
+            raw_sha: shas[index].clone(),
+            received_at,
             author: None,
-        };
-        let attachments = inbound
-            .attachments
-            .iter()
-            .enumerate()
-            .map(|(n, a)| AttachmentRow {
-                id: loket_core::AttachmentId::new().to_string(),
-                tenant_id: tid.clone(),
-                message_id: message.id.clone(),
-                ordinal: n as i32,
-                filename: a.filename.clone(),
-                content_type: a.content_type.clone(),
-                content_id: a.content_id.clone(),
-                sha256: sha256_hex(&a.data),
-                size: a.data.len() as i64,
-            })
-            .collect();
+            key_conflict,
+        })?;
+        let attachments = attachment_rows(inbound, &message);
         seen.entry(seen_key).or_default().push((
             message.id.clone(),
             conversation.clone(),
@@ -489,7 +458,7 @@ pub(crate) fn ingest_group(
             }
         }
     }
-    crate::ingest::insert_blobs(conn, &blobs_rows)?;
+    crate::blobs::insert_blobs(conn, &blobs_rows)?;
     let message_rows: Vec<MessageRow> = new_ones.iter().map(|n| n.message.clone()).collect();
     insert_rows(conn, &message_rows, 23)?;
     let attachment_rows: Vec<AttachmentRow> = new_ones
@@ -677,4 +646,28 @@ fn touch_conversations(
         }
     }
     Ok(())
+}
+
+impl Store {
+    /// Stores many inbound messages in one transaction (bulk paths and benchmarks), with
+    /// the statements of a group commit (`ingest_batch.rs`): the same results as ingesting
+    /// them one after another. Each message is still idempotent; results are in input
+    /// order; if one is refused, none is stored.
+    pub async fn ingest_many(
+        &self,
+        tenant: TenantId,
+        inbound: Vec<Inbound>,
+    ) -> Result<Vec<Ingested>> {
+        let items: Vec<IngestItem> = inbound
+            .into_iter()
+            .map(|inbound| IngestItem { tenant, inbound })
+            .collect();
+        self.write(move |c, ctx| {
+            ingest_group(c, ctx, &items)?
+                .into_iter()
+                .map(|r| r.map(|(ingested, _)| ingested))
+                .collect()
+        })
+        .await
+    }
 }

@@ -12,16 +12,23 @@
 
 pub mod accounts;
 pub mod audit;
+mod batch;
+mod blobs;
+mod channel_settings;
 pub mod conn;
 pub mod inbox;
 mod ingest;
 mod ingest_batch;
 pub mod jsonl;
 pub mod live;
+mod message_write;
 mod migrate;
 mod models;
+mod outbound;
+mod placement;
 mod queries;
 pub mod schema;
+mod tenants;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
@@ -157,7 +164,7 @@ impl Store {
         let pool = tokio::task::spawn_blocking(move || conn::build_pool(&url3, pool_size))
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))??;
-        let current = writer::current_outbox_seq(&mut writer_conn)?;
+        let current = batch::current_outbox_seq(&mut writer_conn)?;
         let (seq_tx, seq_rx) = watch::channel(current);
         let writer = writer::spawn(
             url.clone(),
@@ -208,7 +215,7 @@ impl Store {
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut AnyConnection, &mut writer::BatchCtx) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut AnyConnection, &mut batch::BatchCtx) -> Result<T> + Send + 'static,
     {
         self.inner.writer.submit(f).await
     }
@@ -221,7 +228,7 @@ impl Store {
     ) -> Result<impl std::future::Future<Output = Result<T>> + Send + 'static>
     where
         T: Send + 'static,
-        F: FnOnce(&mut AnyConnection, &mut writer::BatchCtx) -> Result<T> + Send + 'static,
+        F: FnOnce(&mut AnyConnection, &mut batch::BatchCtx) -> Result<T> + Send + 'static,
     {
         self.inner.writer.enqueue_solo(f)
     }

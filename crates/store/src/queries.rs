@@ -6,7 +6,7 @@ use crate::schema::*;
 use crate::{Result, Store, StoreError};
 use diesel::prelude::*;
 use loket_core::{
-    Attachment, Channel, Conversation, ConversationId, DeliveryStatus, Message, MessageId, Tenant,
+    Attachment, Channel, Conversation, ConversationId, DeliveryStatus, Message, MessageId,
     TenantId, Timestamp,
 };
 use serde::Serialize;
@@ -163,42 +163,6 @@ pub(crate) fn hydrate(
 }
 
 impl Store {
-    pub async fn tenant(&self, id: TenantId) -> Result<Option<Tenant>> {
-        self.read(move |c| {
-            let row: Option<TenantRow> = tenants::table
-                .filter(tenants::id.eq(id.to_string()))
-                .select(TenantRow::as_select())
-                .first(c)
-                .optional()?;
-            row.map(TenantRow::into_domain).transpose()
-        })
-        .await
-    }
-
-    pub async fn tenant_by_slug(&self, slug: &str) -> Result<Option<Tenant>> {
-        let slug = slug.to_owned();
-        self.read(move |c| {
-            let row: Option<TenantRow> = tenants::table
-                .filter(tenants::slug.eq(slug))
-                .select(TenantRow::as_select())
-                .first(c)
-                .optional()?;
-            row.map(TenantRow::into_domain).transpose()
-        })
-        .await
-    }
-
-    pub async fn tenants(&self) -> Result<Vec<Tenant>> {
-        self.read(|c| {
-            let rows: Vec<TenantRow> = tenants::table
-                .order(tenants::slug)
-                .select(TenantRow::as_select())
-                .load(c)?;
-            rows.into_iter().map(TenantRow::into_domain).collect()
-        })
-        .await
-    }
-
     pub async fn message(&self, tenant: TenantId, id: MessageId) -> Result<Option<Message>> {
         Ok(self.messages_by_ids(tenant, vec![id]).await?.pop())
     }
@@ -401,7 +365,7 @@ impl Store {
     ) -> Result<Option<ConversationId>> {
         let r = vec![rfc_message_id.to_owned()];
         self.read(move |c| {
-            crate::ingest::resolve_thread(c, &tenant.to_string(), &r, None)?
+            crate::placement::resolve_thread(c, &tenant.to_string(), &r, None)?
                 .map(|s| parse("conversation id", &s))
                 .transpose()
         })
@@ -416,31 +380,9 @@ impl Store {
     ) -> Result<Option<ConversationId>> {
         let token = token.to_owned();
         self.read(move |c| {
-            crate::ingest::resolve_thread(c, &tenant.to_string(), &[], Some(&token))?
+            crate::placement::resolve_thread(c, &tenant.to_string(), &[], Some(&token))?
                 .map(|s| parse("conversation id", &s))
                 .transpose()
-        })
-        .await
-    }
-
-    /// Settings of one channel for every tenant: (tenant, key, value).
-    pub async fn channel_settings(
-        &self,
-        channel: Channel,
-    ) -> Result<Vec<(TenantId, String, serde_json::Value)>> {
-        self.read(move |c| {
-            let rows: Vec<(String, String, String)> = channel_settings::table
-                .filter(channel_settings::channel.eq(channel.as_str()))
-                .order((channel_settings::tenant_id, channel_settings::key))
-                .select((
-                    channel_settings::tenant_id,
-                    channel_settings::key,
-                    channel_settings::value_json,
-                ))
-                .load(c)?;
-            rows.into_iter()
-                .map(|(t, k, v)| Ok((parse("tenant id", &t)?, k, json("setting", &v)?)))
-                .collect()
         })
         .await
     }

@@ -15,21 +15,19 @@
 //! one (docs/benchmarks.md). The lock stays global, not per tenant, because
 //! the outbox sequence is global: every consumer reads one gap-free sequence.
 
+use crate::audit::write_checkpoints;
+use crate::batch::BatchCtx;
 use crate::conn::AnyConnection;
-use crate::ingest::{Ingested, Written};
+use crate::ingest::{Ingested, ingest_one_returning};
 use crate::ingest_batch::{IngestItem, ingest_group};
-use crate::schema::{audit_checkpoints, audit_events, outbox};
+use crate::message_write::Written;
 use crate::{Result, StoreError};
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;
 use loket_core::TenantId;
 use std::any::Any;
-use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc;
 use tokio::sync::{oneshot, watch};
-
-/// Advisory lock key guarding the outbox and audit heads on PostgreSQL ("loket" in ASCII).
-const PG_WRITE_LOCK: i64 = 0x006c_6f6b_6574;
 
 type AnyBox = Box<dyn Any + Send>;
 type JobFn = Box<dyn FnOnce(&mut AnyConnection, &mut BatchCtx) -> Result<AnyBox> + Send>;
@@ -46,62 +44,6 @@ struct Job {
     reply: oneshot::Sender<Result<AnyBox>>,
     /// Runs as its own transaction, without a savepoint (see [`WriterHandle::enqueue_solo`]).
     solo: bool,
-}
-
-/// State shared by the requests of one batch: the next outbox sequence and the audit
-/// chain heads, loaded under the write lock the first time one is needed.
-#[derive(Clone)]
-pub struct BatchCtx {
-    /// `None` until the batch holds the write lock and has read the outbox head.
-    pub(crate) next_outbox_seq: Option<i64>,
-    /// The outbox head when the lock was taken: what this batch started from.
-    pub(crate) start_seq: i64,
-    pub(crate) audit_heads: HashMap<TenantId, (i64, String)>,
-    pub(crate) touched_chains: BTreeMap<TenantId, (i64, String)>,
-    pub(crate) audit_key: Vec<u8>,
-}
-
-impl BatchCtx {
-    fn new(audit_key: &[u8]) -> Self {
-        BatchCtx {
-            next_outbox_seq: None,
-            start_seq: 0,
-            audit_heads: HashMap::new(),
-            touched_chains: BTreeMap::new(),
-            audit_key: audit_key.to_vec(),
-        }
-    }
-
-    /// Takes the write lock (PostgreSQL) and reads the outbox head, once per batch.
-    /// Everything that reads a head calls this first.
-    pub(crate) fn lock_heads(&mut self, conn: &mut AnyConnection) -> Result<()> {
-        if self.next_outbox_seq.is_some() {
-            return Ok(());
-        }
-        if let AnyConnection::Postgresql(c) = conn {
-            diesel::sql_query(format!("SELECT pg_advisory_xact_lock({PG_WRITE_LOCK})"))
-                .execute(c)?;
-        }
-        let head = current_outbox_seq(conn)?;
-        self.start_seq = head;
-        self.next_outbox_seq = Some(head + 1);
-        Ok(())
-    }
-
-    /// Reserves the next outbox sequence number.
-    pub(crate) fn take_outbox_seq(&mut self, conn: &mut AnyConnection) -> Result<i64> {
-        self.lock_heads(conn)?;
-        let s = self.next_outbox_seq.unwrap_or(self.start_seq + 1);
-        self.next_outbox_seq = Some(s + 1);
-        Ok(s)
-    }
-
-    /// The last sequence this batch appended, if it appended any.
-    fn last_seq(&self) -> Option<i64> {
-        self.next_outbox_seq
-            .map(|n| n - 1)
-            .filter(|last| *last > self.start_seq)
-    }
 }
 
 pub(crate) struct WriterHandle {
@@ -186,13 +128,6 @@ impl WriterHandle {
             // Invariant: a job's reply boxes exactly the `T` its sender waits for.
             .map_err(|_| StoreError::Corrupt("writer returned an unexpected type".into()))
     }
-}
-
-pub(crate) fn current_outbox_seq(conn: &mut AnyConnection) -> Result<i64> {
-    let max: Option<i64> = outbox::table
-        .select(diesel::dsl::max(outbox::seq))
-        .first(conn)?;
-    Ok(max.unwrap_or(0))
 }
 
 pub(crate) fn spawn(
@@ -372,9 +307,8 @@ fn write_ingests(
             tracing::debug!(error = %e, "group ingest failed; writing its messages one by one");
             for (item, reply) in items.into_iter().zip(replies) {
                 let snapshot = ctx.clone();
-                let r = conn.transaction(|c| {
-                    crate::ingest::ingest_one_returning(c, ctx, item.tenant, item.inbound)
-                });
+                let r =
+                    conn.transaction(|c| ingest_one_returning(c, ctx, item.tenant, item.inbound));
                 if r.is_err() {
                     *ctx = snapshot;
                 }
@@ -405,46 +339,4 @@ fn reconnect_if_broken(conn: &mut AnyConnection, url: &str) {
         }
         Err(e) => tracing::warn!(error = %e, "database still unreachable"),
     }
-}
-
-/// Updates the checkpoint of every audit chain the batch extended, in the same
-/// transaction as the events themselves.
-fn write_checkpoints(conn: &mut AnyConnection, ctx: &BatchCtx) -> Result<()> {
-    for (tenant, (seq, hash)) in &ctx.touched_chains {
-        let mac = crate::audit::checkpoint_mac(&ctx.audit_key, *tenant, *seq, hash);
-        let tid = tenant.to_string();
-        diesel::delete(audit_checkpoints::table.filter(audit_checkpoints::tenant_id.eq(&tid)))
-            .execute(conn)?;
-        diesel::insert_into(audit_checkpoints::table)
-            .values((
-                audit_checkpoints::tenant_id.eq(&tid),
-                audit_checkpoints::seq.eq(*seq),
-                audit_checkpoints::hash.eq(hash),
-                audit_checkpoints::mac.eq(&mac),
-                audit_checkpoints::at.eq(loket_core::now().naive_utc()),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Loads (once per batch) and returns the head of a tenant's audit chain.
-pub(crate) fn audit_head(
-    conn: &mut AnyConnection,
-    ctx: &mut BatchCtx,
-    tenant: TenantId,
-) -> Result<(i64, String)> {
-    if let Some(h) = ctx.audit_heads.get(&tenant) {
-        return Ok(h.clone());
-    }
-    ctx.lock_heads(conn)?;
-    let head: Option<(i64, String)> = audit_events::table
-        .filter(audit_events::tenant_id.eq(tenant.to_string()))
-        .order(audit_events::seq.desc())
-        .select((audit_events::seq, audit_events::hash))
-        .first(conn)
-        .optional()?;
-    let head = head.unwrap_or((0, loket_core::GENESIS_HASH.to_string()));
-    ctx.audit_heads.insert(tenant, head.clone());
-    Ok(head)
 }

@@ -12,11 +12,11 @@ pub use labels::valid_label;
 pub use list::{AssigneeFilter, InboxItem, InboxQuery};
 
 use crate::audit;
+use crate::batch::BatchCtx;
+use crate::batch::append_outbox;
 use crate::conn::AnyConnection;
-use crate::ingest::append_outbox;
 use crate::queries::OutboxKind;
 use crate::schema::conversations;
-use crate::writer::BatchCtx;
 use crate::{Result, StoreError};
 use diesel::prelude::*;
 use loket_core::{AuditAction, AuditSubject, ConversationId, Principal, TenantId};
