@@ -20,6 +20,8 @@ pub struct Settings {
     pub smtp: loket_mail::MailConfig,
     #[serde(default)]
     pub search: loket_search::SearchConfig,
+    #[serde(default)]
+    pub sms: loket_sms::SmsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -240,6 +240,11 @@ pub fn start_with(
         settings: settings.clone(),
         presence,
     });
+    let sms = loket_sms::SmsState::new(
+        store.clone(),
+        settings.sms.clone(),
+        settings.http.public_url.clone(),
+    );
     let max_body = settings.http.max_body_bytes;
     let server = HttpServer::new(move || {
         let st = state.clone();
@@ -300,6 +305,7 @@ pub fn start_with(
                 web::get().to(routes::search::export),
             )
             .configure(inbox::configure)
+            .configure(|c| loket_sms::http::configure(c, sms.clone()))
             .route("/api/{tail:.*}", web::route().to(routes::api::not_found))
             .configure(|c| loket_webchat::configure(c, webchat.clone()))
             .route(

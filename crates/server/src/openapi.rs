@@ -34,5 +34,6 @@ impl utoipa::Modify for BearerAuth {
 pub async fn openapi() -> HttpResponse {
     let mut doc = ApiDoc::openapi();
     doc.merge(InboxApiDoc::openapi());
+    doc.merge(loket_sms::SmsApiDoc::openapi());
     HttpResponse::Ok().json(doc)
 }
