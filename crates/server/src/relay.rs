@@ -1,60 +1,78 @@
 //! The live relay: turns committed outbox rows into `LiveEvent`s on the bus. Live
 //! events are ephemeral, so the relay starts at the current head and keeps no cursor;
-//! views re-read the store on (re)connect.
+//! views re-read the store on (re)connect. It is an outbox consumer (`run_consumer`).
 
 use loket_core::{LiveBus, LiveEvent, Message, MessageId, TenantId};
-use loket_store::{OutboxEntry, OutboxKind, Store};
+use loket_store::{Batch, Handled, OutboxConsumer, OutboxEntry, OutboxKind, Pace, Resume, Store};
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::watch;
 
 pub fn spawn(
     store: Store,
     bus: Arc<dyn LiveBus>,
-    mut shutdown: watch::Receiver<bool>,
+    shutdown: watch::Receiver<bool>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let mut head = store.outbox_watch();
-        let mut cursor = *head.borrow_and_update();
-        loop {
-            cursor = drain_from(&store, bus.as_ref(), cursor).await;
-            tokio::select! {
-                changed = head.changed() => if changed.is_err() { return },
-                _ = shutdown.changed() => return,
-                // Writes by other nodes do not wake this watch: look now and then.
-                _ = tokio::time::sleep(std::time::Duration::from_millis(250)) => {}
-            }
-        }
+        let mut relay = LiveRelay {
+            store: store.clone(),
+            bus,
+        };
+        // Infallible: nothing to report.
+        let _ = loket_store::run_consumer(&store, &mut relay, shutdown).await;
     })
 }
 
-async fn drain_from(store: &Store, bus: &dyn LiveBus, mut cursor: i64) -> i64 {
-    while let Ok(batch) = store.read_outbox(cursor, 500).await {
-        let Some(last) = batch.last().map(|e| e.seq) else {
-            break;
-        };
+struct LiveRelay {
+    store: Store,
+    bus: Arc<dyn LiveBus>,
+}
+
+impl OutboxConsumer for LiveRelay {
+    type Error = Infallible;
+
+    fn name(&self) -> &str {
+        "live-relay"
+    }
+
+    fn pace(&self) -> Pace {
+        Pace {
+            batch: 500,
+            // Writes by other nodes do not wake the head watch: look now and then.
+            poll: Duration::from_millis(250),
+            ..Pace::default()
+        }
+    }
+
+    async fn start(&mut self, _store: &Store) -> Result<Resume, Infallible> {
+        Ok(Resume::Head)
+    }
+
+    async fn handle(&mut self, batch: Batch<'_>) -> Result<Handled, Infallible> {
         // The messages the events name, read once per tenant for the whole batch (one
         // read per message cost three queries each, per message ingested).
         let mut wanted: HashMap<TenantId, Vec<MessageId>> = HashMap::new();
-        for e in &batch {
+        for e in batch.entries {
             if let (Some(id), Some(_)) = (e.message_id, e.conversation_id) {
                 wanted.entry(e.tenant_id).or_default().push(id);
             }
         }
         let mut messages: HashMap<MessageId, Message> = HashMap::new();
         for (tenant, ids) in wanted {
-            if let Ok(found) = store.messages_by_ids(tenant, ids).await {
+            // A failed read shows nothing for those messages; views re-read on reconnect.
+            if let Ok(found) = self.store.messages_by_ids(tenant, ids).await {
                 messages.extend(found.into_iter().map(|m| (m.id, m)));
             }
         }
-        for e in &batch {
+        for e in batch.entries {
             if let Some(event) = event_of(e, &messages) {
-                bus.publish(e.tenant_id, event);
+                self.bus.publish(e.tenant_id, event);
             }
         }
-        cursor = last;
+        Ok(Handled::All)
     }
-    cursor
 }
 
 fn event_of(e: &OutboxEntry, messages: &HashMap<MessageId, Message>) -> Option<LiveEvent> {

@@ -25,6 +25,7 @@ mod message_write;
 mod migrate;
 mod models;
 mod outbound;
+pub mod outbox;
 mod placement;
 mod queries;
 pub mod schema;
@@ -38,7 +39,10 @@ mod writer;
 pub use conn::{AnyConnection, Backend};
 pub use ingest::Ingested;
 pub use jsonl::{ImportError, ImportReport};
-pub use queries::{OutboxEntry, OutboxKind};
+pub use outbox::{
+    Batch, Handled, OutboxConsumer, OutboxCursor, OutboxEntry, Pace, Resume, run_consumer,
+};
+pub use queries::OutboxKind;
 pub use tokens::{ApiToken, NewToken};
 pub use verify::{VerifyFault, VerifyReport};
 

@@ -34,7 +34,7 @@ impl OutboxKind {
         }
     }
 
-    fn parse(s: &str) -> Result<Self> {
+    pub(crate) fn parse(s: &str) -> Result<Self> {
         Ok(match s {
             "message_ingested" => Self::MessageIngested,
             "outbound_queued" => Self::OutboundQueued,
@@ -52,25 +52,6 @@ impl OutboxKind {
             Self::MessageIngested | Self::OutboundQueued | Self::MessageImported
         )
     }
-}
-
-type OutboxRowTuple = (
-    i64,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    chrono::NaiveDateTime,
-);
-
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OutboxEntry {
-    pub seq: i64,
-    pub tenant_id: TenantId,
-    pub kind: OutboxKind,
-    pub message_id: Option<MessageId>,
-    pub conversation_id: Option<ConversationId>,
-    pub created_at: Timestamp,
 }
 
 pub(crate) fn durability_settings(c: &mut AnyConnection) -> Result<(String, String)> {
@@ -383,70 +364,6 @@ impl Store {
             crate::placement::resolve_thread(c, &tenant.to_string(), &[], Some(&token))?
                 .map(|s| parse("conversation id", &s))
                 .transpose()
-        })
-        .await
-    }
-
-    /// Outbox rows after `after_seq`, in sequence order. Cross-tenant by design: consumers
-    /// are system tasks that route by `tenant_id`.
-    pub async fn read_outbox(&self, after_seq: i64, limit: i64) -> Result<Vec<OutboxEntry>> {
-        self.read(move |c| {
-            let rows: Vec<OutboxRowTuple> = outbox::table
-                .filter(outbox::seq.gt(after_seq))
-                .order(outbox::seq.asc())
-                .limit(limit)
-                .select((
-                    outbox::seq,
-                    outbox::tenant_id,
-                    outbox::kind,
-                    outbox::message_id,
-                    outbox::conversation_id,
-                    outbox::created_at,
-                ))
-                .load(c)?;
-            rows.into_iter()
-                .map(|(seq, t, k, m, conv, at)| {
-                    Ok(OutboxEntry {
-                        seq,
-                        tenant_id: parse("tenant id", &t)?,
-                        kind: OutboxKind::parse(&k)?,
-                        message_id: m.map(|m| parse("message id", &m)).transpose()?,
-                        conversation_id: conv.map(|x| parse("conversation id", &x)).transpose()?,
-                        created_at: utc(at),
-                    })
-                })
-                .collect()
-        })
-        .await
-    }
-
-    /// A consumer's stored position (0 when it never ran).
-    pub async fn cursor(&self, name: &str) -> Result<i64> {
-        let name = name.to_owned();
-        self.read(move |c| {
-            Ok(consumer_cursors::table
-                .filter(consumer_cursors::name.eq(name))
-                .select(consumer_cursors::seq)
-                .first(c)
-                .optional()?
-                .unwrap_or(0))
-        })
-        .await
-    }
-
-    pub async fn save_cursor(&self, name: &str, seq: i64) -> Result<()> {
-        let name = name.to_owned();
-        self.write(move |c, _| {
-            diesel::delete(consumer_cursors::table.filter(consumer_cursors::name.eq(&name)))
-                .execute(c)?;
-            diesel::insert_into(consumer_cursors::table)
-                .values((
-                    consumer_cursors::name.eq(&name),
-                    consumer_cursors::seq.eq(seq),
-                    consumer_cursors::updated_at.eq(ts(loket_core::now())),
-                ))
-                .execute(c)?;
-            Ok(())
         })
         .await
     }
