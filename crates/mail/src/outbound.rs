@@ -19,8 +19,9 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use loket_core::{Channel, DeliveryStatus, Direction, Message, MessageFlag, MessageId, TenantId};
-use loket_store::{OutboxKind, Store};
+use loket_store::{Batch, Handled, OutboxConsumer, OutboxKind, Pace, Store};
 use std::collections::BTreeMap;
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -92,127 +93,136 @@ pub(crate) struct Sender {
 }
 
 impl Sender {
-    pub(crate) async fn run(self, mut shutdown: watch::Receiver<bool>) {
-        let mut watch = self.store.outbox_watch();
-        let mut read_pos = loop {
-            match self.store.cursor(CURSOR).await {
-                Ok(c) => break c,
-                Err(e) => {
-                    warn!(error = %e, "mail sender: cannot read its cursor; retrying");
-                    if sleep_or_shutdown(Duration::from_secs(2), &mut shutdown).await {
-                        return;
-                    }
-                }
-            }
+    /// Sends queued replies until `shutdown`: an outbox consumer with the saved cursor
+    /// [`CURSOR`] as its low-water mark.
+    pub(crate) async fn run(self, shutdown: watch::Receiver<bool>) {
+        let store = self.store.clone();
+        let mut outgoing = Outgoing {
+            sender: self,
+            pending: BTreeMap::new(),
         };
-        let mut saved = read_pos;
-        let mut pending: BTreeMap<i64, Pending> = BTreeMap::new();
-        loop {
-            if *shutdown.borrow() {
-                return;
-            }
-            // 1. Read new outbox rows.
-            match self.store.read_outbox(read_pos, 200).await {
-                Ok(rows) => {
-                    for row in &rows {
-                        if row.kind == OutboxKind::OutboundQueued
-                            && let Some(m) = row.message_id
-                        {
-                            pending.insert(
-                                row.seq,
-                                Pending {
-                                    tenant: row.tenant_id,
-                                    message: m,
-                                    attempts: 0,
-                                    due: Instant::now(),
-                                },
-                            );
-                        }
-                        read_pos = row.seq;
-                    }
-                    if rows.len() == 200 {
-                        // More to read; process what is due first, then come back.
-                    }
-                }
-                Err(e) => warn!(error = %e, "mail sender: reading the outbox failed"),
-            }
-            // 2. Send what is due.
-            let now = Instant::now();
-            let due: Vec<i64> = pending
-                .iter()
-                .filter(|(_, p)| p.due <= now)
-                .map(|(s, _)| *s)
-                .collect();
-            for seq in due {
-                let Some(p) = pending.get_mut(&seq) else {
-                    continue;
-                };
-                p.attempts += 1;
-                let (tenant, message, attempts) = (p.tenant, p.message, p.attempts);
-                let result = self.attempt(tenant, message, attempts).await;
-                let done = match result {
-                    Ok(Attempt::Sent) | Ok(Attempt::NotOurs) => true,
-                    Ok(Attempt::Permanent(why)) => {
-                        self.status(tenant, message, DeliveryStatus::Failed, Some(why))
-                            .await;
-                        true
-                    }
-                    Ok(Attempt::Transient(why)) | Err(MailError::Outbound(why)) => {
-                        if attempts >= self.relay.max_attempts.max(1) {
-                            let why = format!("gave up after {attempts} attempts: {why}");
-                            self.status(tenant, message, DeliveryStatus::Failed, Some(why))
-                                .await;
-                            true
-                        } else {
-                            self.status(tenant, message, DeliveryStatus::Retrying, Some(why))
-                                .await;
-                            let delay = backoff(self.relay.retry_base_secs, attempts);
-                            if let Some(p) = pending.get_mut(&seq) {
-                                p.due = Instant::now() + delay;
-                            }
-                            false
-                        }
-                    }
-                    Err(e) => {
-                        // Store trouble: try again soon without counting it as an attempt.
-                        warn!(error = %e, "mail sender: store error");
-                        if let Some(p) = pending.get_mut(&seq) {
-                            p.attempts = p.attempts.saturating_sub(1);
-                            p.due = Instant::now() + Duration::from_secs(2);
-                        }
-                        false
-                    }
-                };
-                if done {
-                    pending.remove(&seq);
-                }
-            }
-            // 3. Advance the low-water mark.
-            let low = pending.keys().next().map_or(read_pos, |s| s - 1);
-            if low != saved {
-                match self.store.save_cursor(CURSOR, low).await {
-                    Ok(()) => saved = low,
-                    Err(e) => warn!(error = %e, "mail sender: saving the cursor failed"),
-                }
-            }
-            // 4. Wait for new rows, the next retry, or shutdown.
-            let next_due = pending.values().map(|p| p.due).min();
-            let caught_up = *watch.borrow_and_update() <= read_pos;
-            if !caught_up {
-                continue;
-            }
-            let sleep = match next_due {
-                Some(d) => tokio::time::sleep_until(d),
-                None => tokio::time::sleep(Duration::from_secs(30)),
-            };
-            tokio::select! {
-                _ = watch.changed() => {}
-                _ = sleep => {}
-                _ = shutdown.changed() => {}
-            }
+        // Infallible: delivery trouble is retried per message, store trouble by the loop.
+        let _ = loket_store::run_consumer(&store, &mut outgoing, shutdown).await;
+    }
+}
+
+/// The sender as an outbox consumer, with the replies that wait for a retry.
+struct Outgoing {
+    sender: Sender,
+    /// By outbox seq: the low-water mark stays before the first of them.
+    pending: BTreeMap<i64, Pending>,
+}
+
+impl OutboxConsumer for Outgoing {
+    type Error = Infallible;
+
+    fn name(&self) -> &str {
+        CURSOR
+    }
+
+    fn pace(&self) -> Pace {
+        Pace {
+            batch: 200,
+            poll: Duration::from_secs(30),
+            retry_first: Duration::from_secs(2),
+            ..Pace::default()
         }
     }
 
+    async fn handle(&mut self, batch: Batch<'_>) -> Result<Handled, Infallible> {
+        for row in batch.entries {
+            if row.kind == OutboxKind::OutboundQueued
+                && let Some(m) = row.message_id
+            {
+                self.pending.insert(
+                    row.seq,
+                    Pending {
+                        tenant: row.tenant_id,
+                        message: m,
+                        attempts: 0,
+                        due: Instant::now(),
+                    },
+                );
+            }
+        }
+        self.send_due().await;
+        Ok(match self.pending.keys().next() {
+            Some(first) => Handled::Through(first - 1),
+            None => Handled::All,
+        })
+    }
+
+    /// The next retry that falls due.
+    async fn wake(&mut self) {
+        match self.pending.values().map(|p| p.due).min() {
+            Some(due) => tokio::time::sleep_until(due).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+impl Outgoing {
+    /// One attempt for every reply that is due; the ones that may succeed later stay.
+    async fn send_due(&mut self) {
+        let sender = &self.sender;
+        let now = Instant::now();
+        let due: Vec<i64> = self
+            .pending
+            .iter()
+            .filter(|(_, p)| p.due <= now)
+            .map(|(s, _)| *s)
+            .collect();
+        for seq in due {
+            let Some(p) = self.pending.get_mut(&seq) else {
+                continue;
+            };
+            p.attempts += 1;
+            let (tenant, message, attempts) = (p.tenant, p.message, p.attempts);
+            let result = sender.attempt(tenant, message, attempts).await;
+            let done = match result {
+                Ok(Attempt::Sent) | Ok(Attempt::NotOurs) => true,
+                Ok(Attempt::Permanent(why)) => {
+                    sender
+                        .status(tenant, message, DeliveryStatus::Failed, Some(why))
+                        .await;
+                    true
+                }
+                Ok(Attempt::Transient(why)) | Err(MailError::Outbound(why)) => {
+                    if attempts >= sender.relay.max_attempts.max(1) {
+                        let why = format!("gave up after {attempts} attempts: {why}");
+                        sender
+                            .status(tenant, message, DeliveryStatus::Failed, Some(why))
+                            .await;
+                        true
+                    } else {
+                        sender
+                            .status(tenant, message, DeliveryStatus::Retrying, Some(why))
+                            .await;
+                        let delay = backoff(sender.relay.retry_base_secs, attempts);
+                        if let Some(p) = self.pending.get_mut(&seq) {
+                            p.due = Instant::now() + delay;
+                        }
+                        false
+                    }
+                }
+                Err(e) => {
+                    // Store trouble: try again soon without counting it as an attempt.
+                    warn!(error = %e, "mail sender: store error");
+                    if let Some(p) = self.pending.get_mut(&seq) {
+                        p.attempts = p.attempts.saturating_sub(1);
+                        p.due = Instant::now() + Duration::from_secs(2);
+                    }
+                    false
+                }
+            };
+            if done {
+                self.pending.remove(&seq);
+            }
+        }
+    }
+}
+
+impl Sender {
     async fn status(
         &self,
         tenant: TenantId,
@@ -368,13 +378,6 @@ fn backoff(base_secs: u64, attempt: u32) -> Duration {
         .max(1)
         .saturating_mul(1u64 << attempt.saturating_sub(1).min(16));
     Duration::from_secs(secs.min(15 * 60))
-}
-
-async fn sleep_or_shutdown(d: Duration, shutdown: &mut watch::Receiver<bool>) -> bool {
-    tokio::select! {
-        _ = tokio::time::sleep(d) => *shutdown.borrow(),
-        _ = shutdown.changed() => *shutdown.borrow(),
-    }
 }
 
 pub(crate) struct BuildInput<'a> {
