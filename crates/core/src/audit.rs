@@ -31,6 +31,8 @@ pub enum AuditAction {
     AttachmentDownloaded,
     Searched,
     Exported,
+    WooCaseChanged,
+    LegalHoldChanged,
 }
 
 impl AuditAction {
@@ -52,6 +54,8 @@ impl AuditAction {
             AuditAction::AttachmentDownloaded => "attachment_downloaded",
             AuditAction::Searched => "searched",
             AuditAction::Exported => "exported",
+            AuditAction::WooCaseChanged => "woo_case_changed",
+            AuditAction::LegalHoldChanged => "legal_hold_changed",
         }
     }
 

@@ -51,3 +51,5 @@ id_type!(ConversationId);
 id_type!(MessageId);
 id_type!(AttachmentId);
 id_type!(AuditEventId);
+id_type!(WooCaseId);
+id_type!(LegalHoldId);

@@ -13,7 +13,10 @@ pub mod woo;
 
 pub use audit::{AuditAction, AuditEvent, AuditSubject, ChainFault, GENESIS_HASH, check_chain};
 pub use hash::sha256_hex;
-pub use ids::{AttachmentId, AuditEventId, ContactId, ConversationId, MessageId, TenantId};
+pub use ids::{
+    AttachmentId, AuditEventId, ContactId, ConversationId, LegalHoldId, MessageId, TenantId,
+    WooCaseId,
+};
 pub use live::{LiveBus, LiveEvent, LiveSubscription};
 pub use message::{
     Address, Attachment, Channel, Contact, Conversation, ConversationHint, ConversationStatus,

@@ -34,6 +34,7 @@ mod tenants;
 pub mod testing;
 pub mod tokens;
 pub mod verify;
+pub mod woo;
 mod writer;
 
 pub use conn::{AnyConnection, Backend};
@@ -64,6 +65,15 @@ pub enum StoreError {
     NotFound { kind: &'static str, id: String },
     #[error("invalid input: {0}")]
     Invalid(String),
+    /// Bad input in one named field (the problem report names it); nothing was changed.
+    #[error("invalid {field}: {message}")]
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
+    /// The thing is under legal hold and may not be destroyed.
+    #[error("under legal hold: {0}")]
+    Held(String),
     #[error("conflict: {0}")]
     Conflict(String),
     #[error("stored data is corrupt: {0}")]

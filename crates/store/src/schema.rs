@@ -218,6 +218,112 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    woo_cases (id) {
+        id -> Text,
+        tenant_id -> Text,
+        number -> Text,
+        year -> Integer,
+        ordinal -> Integer,
+        subject -> Text,
+        requester_contact_id -> Nullable<Text>,
+        requester_name -> Nullable<Text>,
+        requester_address -> Nullable<Text>,
+        channel -> Nullable<Text>,
+        received_at -> Timestamp,
+        received_on -> Text,
+        message_id -> Nullable<Text>,
+        conversation_id -> Nullable<Text>,
+        status -> Text,
+        outcome -> Nullable<Text>,
+        extension_days -> Nullable<Integer>,
+        extension_decided_on -> Nullable<Text>,
+        extension_reason -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    woo_case_events (id) {
+        id -> Text,
+        tenant_id -> Text,
+        case_id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        kind -> Text,
+        detail_json -> Text,
+    }
+}
+
+diesel::table! {
+    woo_suspensions (id) {
+        id -> Text,
+        tenant_id -> Text,
+        case_id -> Text,
+        kind -> Text,
+        asked_on -> Text,
+        ended_on -> Nullable<Text>,
+        created_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    woo_documents (case_id, number) {
+        tenant_id -> Text,
+        case_id -> Text,
+        number -> Integer,
+        conversation_id -> Text,
+        document_date -> Text,
+        older_than_five_years -> Bool,
+        duplicate_of -> Nullable<Integer>,
+        judgement -> Nullable<Text>,
+        grounds_json -> Text,
+        motivation -> Text,
+        link -> Nullable<Text>,
+        art_5_3_reasons -> Nullable<Text>,
+        judged_by -> Nullable<Text>,
+        judged_at -> Nullable<Timestamp>,
+        added_by -> Text,
+        added_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    woo_search_log (id) {
+        id -> Text,
+        tenant_id -> Text,
+        case_id -> Text,
+        source -> Text,
+        system -> Text,
+        query -> Text,
+        filters_json -> Text,
+        hit_count -> Nullable<BigInt>,
+        conversation_count -> Nullable<BigInt>,
+        result -> Nullable<Text>,
+        searched_on -> Text,
+        actor -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    legal_holds (id) {
+        id -> Text,
+        tenant_id -> Text,
+        subject_kind -> Text,
+        subject_id -> Text,
+        case_id -> Nullable<Text>,
+        reason -> Text,
+        held_by -> Text,
+        held_at -> Timestamp,
+        released_by -> Nullable<Text>,
+        released_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -239,4 +345,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     conversation_labels,
     conversation_reads,
+    woo_cases,
+    woo_case_events,
+    woo_suspensions,
+    woo_documents,
+    woo_search_log,
+    legal_holds,
 );

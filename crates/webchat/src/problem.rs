@@ -257,6 +257,13 @@ impl From<StoreError> for Problem {
         match e {
             StoreError::NotFound { kind, .. } => Problem::not_found(&format!("{kind} not found")),
             StoreError::Invalid(d) => Problem::bad_request(d),
+            // Names the field at fault, so a form can point at it; nothing was changed.
+            StoreError::InvalidField { field, message } => {
+                Problem::bad_request(message).member("field", field)
+            }
+            StoreError::Held(what) => Problem::new(ProblemCode::Conflict).detail(format!(
+                "{what} is under legal hold and cannot be destroyed"
+            )),
             StoreError::Conflict(d) => Problem::new(ProblemCode::Conflict).detail(d),
             other => {
                 tracing::error!(error = %other, "internal error");
@@ -270,6 +277,18 @@ impl From<StoreError> for Problem {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_error_names_the_field() {
+        let p = Problem::from(StoreError::InvalidField {
+            field: "motivation",
+            message: "a refusal needs a motivation".into(),
+        });
+        assert_eq!(p.status, 400);
+        assert_eq!(p.extra.get("field"), Some(&serde_json::json!("motivation")));
+        let held = Problem::from(StoreError::Held("conversation x".into()));
+        assert_eq!(held.status, 409);
+    }
 
     #[test]
     fn one_type_uri_scheme_and_the_code_decides_the_status() {

@@ -1,0 +1,11 @@
+DROP TRIGGER messages_legal_hold ON messages;
+DROP TRIGGER conversations_legal_hold ON conversations;
+DROP FUNCTION loket_refuse_held_message();
+DROP FUNCTION loket_refuse_held_conversation();
+DROP FUNCTION loket_is_held(TEXT, TEXT, TEXT);
+DROP TABLE legal_holds;
+DROP TABLE woo_search_log;
+DROP TABLE woo_documents;
+DROP TABLE woo_suspensions;
+DROP TABLE woo_case_events;
+DROP TABLE woo_cases;
