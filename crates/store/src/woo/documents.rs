@@ -78,7 +78,7 @@ fn open_case(c: &mut AnyConnection, tenant: TenantId, case: WooCaseId) -> Result
 
 fn add_in_tx(
     c: &mut AnyConnection,
-    ctx: &mut crate::writer::BatchCtx,
+    ctx: &mut crate::batch::BatchCtx,
     p: &Principal,
     case: WooCaseId,
     wanted: Vec<ConversationId>,

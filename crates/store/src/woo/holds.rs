@@ -9,7 +9,7 @@ use crate::audit;
 use crate::conn::AnyConnection;
 use crate::models::{parse, ts, utc};
 use crate::schema::{conversations, legal_holds, messages};
-use crate::writer::BatchCtx;
+use crate::batch::BatchCtx;
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -18,7 +18,7 @@ use crate::audit;
 use crate::conn::AnyConnection;
 use crate::models::ts;
 use crate::schema::{woo_case_events, woo_cases};
-use crate::writer::BatchCtx;
+use crate::batch::BatchCtx;
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use diesel::prelude::*;
