@@ -8,6 +8,8 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod classify;
+
 #[derive(Parser)]
 #[command(
     name = "loket",
@@ -86,6 +88,11 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Message classification: train, evaluate, Algoritmeregister card.
+    Classify {
+        #[command(subcommand)]
+        command: classify::ClassifyCommand,
     },
 }
 
@@ -191,9 +198,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         loket_server::run(settings).await?;
         return Ok(ExitCode::SUCCESS);
     }
+    if let Command::Classify { command } = command {
+        classify::run(command)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let store = loket_server::open_store(&settings).await?;
     match command {
-        Command::Serve => unreachable!("handled above"),
+        Command::Serve | Command::Classify { .. } => unreachable!("handled above"),
         Command::Migrate { down_all } => {
             let url = settings.database_url();
             let done = if down_all {
