@@ -28,6 +28,8 @@ pub enum AuditAction {
     MessageStatusChanged,
     ConversationViewed,
     ConversationChanged,
+    /// A clerk named a contact.
+    ContactChanged,
     AttachmentDownloaded,
     Searched,
     Exported,
@@ -51,6 +53,7 @@ impl AuditAction {
             AuditAction::MessageStatusChanged => "message_status_changed",
             AuditAction::ConversationViewed => "conversation_viewed",
             AuditAction::ConversationChanged => "conversation_changed",
+            AuditAction::ContactChanged => "contact_changed",
             AuditAction::AttachmentDownloaded => "attachment_downloaded",
             AuditAction::Searched => "searched",
             AuditAction::Exported => "exported",

@@ -6,6 +6,7 @@ diesel::table! {
         slug -> Text,
         name -> Text,
         created_at -> Timestamp,
+        time_zone -> Text,
     }
 }
 
@@ -17,6 +18,8 @@ diesel::table! {
         address -> Text,
         name -> Nullable<Text>,
         created_at -> Timestamp,
+        number -> Nullable<BigInt>,
+        clerk_name -> Nullable<Text>,
     }
 }
 

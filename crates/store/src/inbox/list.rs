@@ -2,6 +2,7 @@
 //! sorted by last activity and keyset paged, with each row's contact, assignee name,
 //! labels, newest message and unread mark.
 
+use crate::inbox::ContactCard;
 use crate::models::{ConversationRow, parse, ts};
 use crate::schema::{contacts, conversation_labels, conversation_reads, conversations, users};
 use crate::{Result, Store};
@@ -50,6 +51,8 @@ pub struct InboxItem {
     pub conversation: Conversation,
     pub contact_address: String,
     pub contact_name: Option<String>,
+    /// The whole contact (its number and the name a clerk gave it too).
+    pub contact: ContactCard,
     pub assignee: Option<String>,
     pub assignee_name: Option<String>,
     pub labels: Vec<String>,
@@ -207,15 +210,11 @@ impl Store {
                     conversations::id.desc(),
                 ))
             };
-            let rows: Vec<(ConversationRow, String, Option<String>)> = query
+            let rows: Vec<(ConversationRow, ContactCard)> = query
                 .limit(q.limit.clamp(1, 200))
-                .select((
-                    ConversationRow::as_select(),
-                    contacts::address,
-                    contacts::name,
-                ))
+                .select((ConversationRow::as_select(), ContactCard::as_select()))
                 .load(c)?;
-            let ids: Vec<String> = rows.iter().map(|(r, _, _)| r.id.clone()).collect();
+            let ids: Vec<String> = rows.iter().map(|(r, _)| r.id.clone()).collect();
             let mut labels: HashMap<String, Vec<String>> = HashMap::new();
             if !ids.is_empty() {
                 let ls: Vec<(String, String)> = conversation_labels::table
@@ -255,7 +254,7 @@ impl Store {
                 .collect();
             let mut last_messages = newest_messages(c, &tid, &ids)?;
             let mut out = Vec::with_capacity(rows.len());
-            for (r, address, name) in rows {
+            for (r, contact) in rows {
                 let last = last_messages.remove(&r.id);
                 let unread = viewer.is_some()
                     && reads
@@ -265,8 +264,9 @@ impl Store {
                 let cid = r.id.clone();
                 out.push(InboxItem {
                     conversation: r.into_domain()?,
-                    contact_address: address,
-                    contact_name: name,
+                    contact_address: contact.address.clone(),
+                    contact_name: contact.name.clone(),
+                    contact,
                     assignee_name: assignee.as_ref().and_then(|a| names.get(a).cloned()),
                     assignee,
                     labels: labels.remove(&cid).unwrap_or_default(),

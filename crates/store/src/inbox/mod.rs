@@ -1,13 +1,15 @@
 //! The inbox's own data about conversations: the filtered, keyset-paged list
-//! (`list`), status and assignment (`triage`), labels (`labels`) and read marks
-//! (`reads`). Every change to a conversation here is an audit event and an outbox row
+//! (`list`), status and assignment (`triage`), labels (`labels`), read marks
+//! (`reads`), and what it shows of contacts and the tenant's time zone (`contacts`). Every change to a conversation here is an audit event and an outbox row
 //! (`ConversationChanged`, which tells live views), in the same transaction.
 
+mod contacts;
 mod labels;
 mod list;
 mod reads;
 mod triage;
 
+pub use contacts::{ContactCard, MAX_CONTACT_NAME};
 pub use labels::valid_label;
 pub use list::{AssigneeFilter, InboxItem, InboxQuery};
 

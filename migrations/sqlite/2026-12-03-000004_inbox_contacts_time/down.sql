@@ -1,0 +1,5 @@
+DROP TRIGGER contacts_numbered;
+DROP INDEX contacts_number;
+ALTER TABLE contacts DROP COLUMN clerk_name;
+ALTER TABLE contacts DROP COLUMN number;
+ALTER TABLE tenants DROP COLUMN time_zone;
