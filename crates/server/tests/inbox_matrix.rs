@@ -132,6 +132,12 @@ fn routes(app: &Inbox) -> Vec<Route> {
             [Login, S(303), S(303), S(403), S(403), S(404)],
         ),
         r(
+            Method::POST,
+            format!("/inbox/c/{c}/contact"),
+            Body::Form(vec![("name", "Jan Jansen".into())]),
+            [Login, S(303), S(303), S(403), S(403), S(404)],
+        ),
+        r(
             Method::GET,
             "/inbox/audit".into(),
             Body::None,

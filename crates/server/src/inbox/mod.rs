@@ -66,6 +66,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route("/c/{id}/assign", web::post().to(pages::forms::assign))
             .route("/c/{id}/status", web::post().to(pages::forms::status))
             .route("/c/{id}/labels", web::post().to(pages::forms::labels))
+            .route(
+                "/c/{id}/contact",
+                web::post().to(pages::forms::contact_name),
+            )
             .route("/static/inbox.js", web::get().to(pages::script))
             .route("/static/inbox.css", web::get().to(pages::style)),
     );

@@ -1,7 +1,7 @@
 //! The auditor's "who saw what": the audit trail of the tenant with filters on action,
 //! person and subject, 200 events a page.
 
-use super::layout;
+use super::{clock, layout};
 use crate::AppState;
 use crate::inbox::html::{self, Layout, Opt, Select};
 use crate::inbox::i18n::Texts;
@@ -62,6 +62,7 @@ pub async fn audit(
         return Ok(error_page(&req, StatusCode::FORBIDDEN, Some(&s)));
     }
     let t = lang_of(&req).texts();
+    let clock = clock(&req, &state, &s).await?;
     let tenant = s.principal().tenant;
     let action = nonempty(&q.action)
         .unwrap_or("conversation_viewed")
@@ -91,6 +92,7 @@ pub async fn audit(
         AuditAction::ReplyQueued,
         AuditAction::NoteAdded,
         AuditAction::ConversationChanged,
+        AuditAction::ContactChanged,
         AuditAction::LoginSucceeded,
         AuditAction::LoginFailed,
     ] {
@@ -119,7 +121,7 @@ pub async fn audit(
         .iter()
         .map(|e| EventRow {
             iso: html::iso(e.at),
-            time: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            time: clock.local(e.at),
             who: names
                 .get(&e.actor)
                 .cloned()
@@ -128,7 +130,9 @@ pub async fn audit(
             subject_kind: e.subject_kind.clone(),
             subject_id: e.subject_id.clone(),
             conversation: e.subject_kind == "conversation",
-            detail: e.detail.clone(),
+            // Hashes (of a message, an attachment) stay in the record and the API;
+            // the page shortens them.
+            detail: html::shorten_hashes(&e.detail),
         })
         .collect();
     let page = AuditPage {

@@ -2,9 +2,9 @@
 //! updates), the reply form with the tone check's warning, and the handling forms
 //! (assign, status, labels). Every view is recorded in the read audit.
 
-use super::{conv_guard, layout};
+use super::{clock, conv_guard, layout};
 use crate::AppState;
-use crate::inbox::html::{self, Layout, Opt, channel_icon, channel_name, status_name};
+use crate::inbox::html::{self, Clock, Layout, Opt, channel_icon, channel_name, status_name};
 use crate::inbox::i18n::Texts;
 use crate::inbox::{PageSession, READERS, WRITERS, error_page, lang_of};
 use crate::problem::Problem;
@@ -15,6 +15,7 @@ use loket_core::tone::{ToneFinding, ToneRule};
 use loket_core::{
     Channel, ConversationId, ConversationStatus, Direction, Message, MessageFlag, Role,
 };
+use loket_store::inbox::ContactCard;
 use serde::Deserialize;
 
 /// One message as the page shows it.
@@ -23,12 +24,15 @@ struct MessageView {
     cls: &'static str,
     who: &'static str,
     id: String,
-    /// `Name <address>`, or the address.
+    /// Inbound: the contact's readable name (`html::contact_label`); outbound: the
+    /// clerk's name.
     from: String,
     icon: &'static str,
     channel: &'static str,
     iso: String,
+    /// The local time and the age.
     time: String,
+    age: String,
     /// The delivery status of an answer.
     status: Option<&'static str>,
     flags: Option<String>,
@@ -45,7 +49,12 @@ struct AttachmentView {
     size: i64,
 }
 
-fn message_views(t: &Texts, messages: &[Message]) -> Vec<MessageView> {
+fn message_views(
+    clock: &Clock,
+    contacts: &[ContactCard],
+    messages: &[Message],
+) -> Vec<MessageView> {
+    let t = clock.t;
     messages
         .iter()
         .map(|m| {
@@ -66,16 +75,12 @@ fn message_views(t: &Texts, messages: &[Message]) -> Vec<MessageView> {
                 cls,
                 who,
                 id: m.id.to_string(),
-                from: m
-                    .from
-                    .name
-                    .as_deref()
-                    .map(|n| format!("{n} <{}>", m.from.address))
-                    .unwrap_or_else(|| m.from.address.clone()),
+                from: from_label(t, contacts, m),
                 icon: channel_icon(m.channel),
                 channel: channel_name(t, m.channel),
                 iso: html::iso(m.received_at),
-                time: m.received_at.format("%Y-%m-%d %H:%M UTC").to_string(),
+                time: clock.local(m.received_at),
+                age: clock.ago(m.received_at),
                 status: m.status.filter(|_| !note).map(|s| s.as_str()),
                 flags: Some(flags.join(", ")).filter(|_| !flags.is_empty()),
                 warnings: (m.has_flag(MessageFlag::ParseWarning) || !m.parse_warnings.is_empty())
@@ -96,6 +101,38 @@ fn message_views(t: &Texts, messages: &[Message]) -> Vec<MessageView> {
             }
         })
         .collect()
+}
+
+/// Who a message is from, as a person reads it: for an inbound message its contact's
+/// label; for an answer the clerk's name (or the sender address), never a hash.
+fn from_label(t: &Texts, contacts: &[ContactCard], m: &Message) -> String {
+    let contact_id = m.contact_id.to_string();
+    if m.direction == Direction::Inbound
+        && let Some(c) = contacts.iter().find(|c| c.id == contact_id)
+    {
+        return html::contact_label(t, c);
+    }
+    let name = m.from.name.as_deref().filter(|n| !html::has_hash(n));
+    match name {
+        Some(n) => n.to_owned(),
+        None => html::shorten_hashes(&m.from.address),
+    }
+}
+
+/// The contacts of the inbound messages of a conversation.
+async fn contacts_of(
+    state: &AppState,
+    tenant: loket_core::TenantId,
+    messages: &[Message],
+) -> Result<Vec<ContactCard>, Problem> {
+    let mut ids: Vec<String> = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Inbound)
+        .map(|m| m.contact_id.to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    Ok(state.store.contact_cards(tenant, ids).await?)
 }
 
 /// The messages alone (`?partial=messages`).
@@ -157,8 +194,23 @@ struct ConversationPage {
     assignee: String,
     subject: Option<String>,
     messages: Vec<MessageView>,
+    /// The list beside the conversation (shown on wide screens).
+    pane: Vec<super::list::Row>,
+    contact: Option<ContactPanel>,
     labels: Vec<String>,
     manage: Option<Manage>,
+}
+
+/// The contact panel: the readable name, and in a details panel the channel's own
+/// address (a hash for an anonymous chat), the channel's name and the number.
+struct ContactPanel {
+    label: String,
+    /// The name a clerk gave (the name form's value).
+    clerk_name: String,
+    channel_name: Option<String>,
+    number: i64,
+    channel: &'static str,
+    address: String,
 }
 
 #[derive(Deserialize)]
@@ -190,10 +242,11 @@ pub async fn conversation(
                 serde_json::json!({"messages": messages.len(), "via": "inbox", "refresh": true}),
             )
             .await?;
-        let t = lang_of(&req).texts();
+        let clock = clock(&req, &state, &s).await?;
+        let contacts = contacts_of(&state, p.tenant, &messages).await?;
         return Ok(html::ok(&MessagesPart {
-            t,
-            messages: message_views(t, &messages),
+            t: clock.t,
+            messages: message_views(&clock, &contacts, &messages),
         }));
     }
     render_conversation(&req, &state, &s, id, ReplyDraft::default()).await
@@ -224,16 +277,25 @@ pub async fn render_conversation(
     let labels = state.store.conversation_labels(p.tenant, id).await?;
     let assignee = state.store.conversation_assignee(p.tenant, id).await?;
     let users = state.store.users(p.tenant).await?;
-    let contact = messages
-        .iter()
-        .find(|m| m.direction == Direction::Inbound)
-        .map(|m| m.from.address.clone())
-        .unwrap_or_default();
-    let title = if contact.is_empty() {
-        conv.token.clone()
-    } else {
-        contact
-    };
+    let clock = clock(req, state, s).await?;
+    let contacts = contacts_of(state, p.tenant, &messages).await?;
+    let card = state.store.conversation_contact(p.tenant, id).await?;
+    let title = card
+        .as_ref()
+        .map(|c| html::contact_label(t, c))
+        .unwrap_or_else(|| html::shorten_hashes(&conv.token));
+    let contact = card.map(|c| ContactPanel {
+        label: title.clone(),
+        clerk_name: c.clerk_name.clone().unwrap_or_default(),
+        channel_name: c.name.clone(),
+        number: c.number.unwrap_or(0),
+        channel: c
+            .channel
+            .parse::<Channel>()
+            .map(|ch| channel_name(t, ch))
+            .unwrap_or(t.channel_other),
+        address: c.address,
+    });
     let manage = WRITERS.contains(&p.role).then(|| {
         // The channels the citizen wrote from in this conversation, each once.
         let mut channels: Vec<Channel> = messages
@@ -306,7 +368,9 @@ pub async fn render_conversation(
             .map(|u| u.display_name.clone())
             .unwrap_or_else(|| t.nobody.to_owned()),
         subject: conv.subject.clone(),
-        messages: message_views(t, &messages),
+        messages: message_views(&clock, &contacts, &messages),
+        pane: super::list::pane(state, s, &clock).await?,
+        contact,
         labels,
         manage,
     };

@@ -207,3 +207,27 @@ pub async fn labels(
     let r = state.store.set_label(s.principal(), id, &label, add).await;
     answer(&req, &s, id, r)
 }
+
+#[derive(Deserialize)]
+pub struct ContactNameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Names the conversation's contact (blank clears the clerk's name).
+pub async fn contact_name(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    form: web::Form<ContactNameForm>,
+) -> Result<HttpResponse, Problem> {
+    let (s, id) = match form_guard(&req, &state, &id, &form.csrf).await? {
+        Ok(x) => x,
+        Err(resp) => return Ok(resp),
+    };
+    let name = Some(form.into_inner().name);
+    let r = state.store.set_contact_name(s.principal(), id, name).await;
+    answer(&req, &s, id, r)
+}

@@ -1,9 +1,11 @@
 //! The conversation list: filters, the rows (also served alone, `?partial=rows`, for
 //! live updates) and the next-page link. A search in the list is audited.
 
-use super::layout;
+use super::{clock, layout};
 use crate::AppState;
-use crate::inbox::html::{self, Layout, Opt, Select, channel_icon, channel_name, status_name};
+use crate::inbox::html::{
+    self, Clock, Layout, Opt, Select, channel_icon, channel_name, status_name,
+};
 use crate::inbox::i18n::Texts;
 use crate::inbox::list_query::{ListQuery, cursor_of, inbox_query, nonempty};
 use crate::inbox::{READERS, error_page, page_session, to_login};
@@ -15,25 +17,27 @@ use loket_core::{AuditAction, AuditSubject, Channel, ConversationStatus};
 use loket_store::inbox::InboxItem;
 
 /// One row of the list.
-struct Row {
-    id: String,
-    unread: bool,
-    icon: &'static str,
-    channel: &'static str,
-    /// `Name <address>`, or the address.
-    contact: String,
-    subject: Option<String>,
+pub(crate) struct Row {
+    pub(crate) id: String,
+    pub(crate) unread: bool,
+    pub(crate) icon: &'static str,
+    pub(crate) channel: &'static str,
+    /// The name a person reads (`html::contact_label`), never a hash.
+    pub(crate) contact: String,
+    pub(crate) subject: Option<String>,
     /// The first non-blank line of the last message, at most 120 characters.
-    first_line: String,
-    iso: String,
-    age: String,
-    status: &'static str,
-    assignee: String,
-    labels: Vec<String>,
+    pub(crate) first_line: String,
+    pub(crate) iso: String,
+    /// The local time and the age ("3 uur geleden").
+    pub(crate) time: String,
+    pub(crate) age: String,
+    pub(crate) status: &'static str,
+    pub(crate) assignee: String,
+    pub(crate) labels: Vec<String>,
 }
 
-fn rows(t: &Texts, items: &[InboxItem]) -> Vec<Row> {
-    let now = loket_core::now();
+pub(crate) fn rows(clock: &Clock, items: &[InboxItem]) -> Vec<Row> {
+    let t = clock.t;
     items
         .iter()
         .map(|it| {
@@ -43,11 +47,7 @@ fn rows(t: &Texts, items: &[InboxItem]) -> Vec<Row> {
                 unread: it.unread,
                 icon: channel_icon(c.channel),
                 channel: channel_name(t, c.channel),
-                contact: it
-                    .contact_name
-                    .as_deref()
-                    .map(|n| format!("{n} <{}>", it.contact_address))
-                    .unwrap_or_else(|| it.contact_address.clone()),
+                contact: html::contact_label(t, &it.contact),
                 subject: c.subject.clone(),
                 first_line: it
                     .last_text
@@ -60,7 +60,8 @@ fn rows(t: &Texts, items: &[InboxItem]) -> Vec<Row> {
                     .take(120)
                     .collect(),
                 iso: html::iso(c.last_message_at),
-                age: html::age(t, c.last_message_at, now),
+                time: clock.local(c.last_message_at),
+                age: clock.ago(c.last_message_at),
                 status: status_name(t, c.status),
                 assignee: it.assignee_name.clone().unwrap_or_else(|| "—".into()),
                 labels: it.labels.clone(),
@@ -68,6 +69,27 @@ fn rows(t: &Texts, items: &[InboxItem]) -> Vec<Row> {
         })
         .collect()
 }
+
+/// The newest conversations for the list beside an open conversation (on wide
+/// screens), unfiltered; the viewer's unread marks.
+pub(crate) async fn pane(
+    state: &AppState,
+    s: &crate::inbox::PageSession,
+    clock: &Clock,
+) -> Result<Vec<Row>, Problem> {
+    let query = loket_store::inbox::InboxQuery {
+        limit: PANE_ROWS,
+        ..Default::default()
+    };
+    let items = state
+        .store
+        .inbox_list(s.principal().tenant, Some(s.session.user_id.clone()), query)
+        .await?;
+    Ok(rows(clock, &items))
+}
+
+/// How many conversations the list beside a conversation shows.
+const PANE_ROWS: i64 = 50;
 
 /// The rows alone (`?partial=rows`).
 #[derive(Template)]
@@ -169,6 +191,7 @@ pub async fn list(
         return Ok(error_page(&req, StatusCode::FORBIDDEN, Some(&s)));
     }
     let t = crate::inbox::lang_of(&req).texts();
+    let clock = clock(&req, &state, &s).await?;
     let q = q.into_inner();
     let query = match inbox_query(&q, Some(&s.session.user_id)) {
         Ok(x) => x,
@@ -194,7 +217,7 @@ pub async fn list(
     if q.partial.as_deref() == Some("rows") {
         return Ok(html::ok(&RowsPart {
             t,
-            rows: rows(t, &items),
+            rows: rows(&clock, &items),
         }));
     }
     let users = state.store.users(s.principal().tenant).await?;
@@ -231,7 +254,7 @@ pub async fn list(
             ],
         },
         live_src: with("partial=rows"),
-        rows: rows(t, &items),
+        rows: rows(&clock, &items),
         next,
     };
     Ok(html::ok(&page))

@@ -14,7 +14,7 @@ pub mod list;
 pub mod login;
 pub mod search;
 
-use super::html::Layout;
+use super::html::{Clock, Layout};
 use super::{PageSession, error_page, lang_of, page_session, to_login};
 use crate::AppState;
 use crate::problem::Problem;
@@ -37,6 +37,16 @@ pub async fn style() -> HttpResponse {
         .content_type("text/css; charset=utf-8")
         .insert_header(("Cache-Control", "no-cache"))
         .body(CSS)
+}
+
+/// How this person's pages show times: the tenant's time zone, the page's language.
+async fn clock(req: &HttpRequest, state: &AppState, s: &PageSession) -> Result<Clock, Problem> {
+    let zone = state.store.tenant_time_zone(s.principal().tenant).await?;
+    Ok(Clock::new(
+        lang_of(req).texts(),
+        zone.as_deref(),
+        loket_core::now(),
+    ))
 }
 
 /// The chrome of a signed-in person's page.

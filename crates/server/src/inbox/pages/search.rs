@@ -2,9 +2,9 @@
 //! by conversation with a link to the whole conversation. Every search is recorded in
 //! the audit chain by `SearchService::search_as` (the Woo search log).
 
-use super::layout;
+use super::{clock, layout};
 use crate::AppState;
-use crate::inbox::html::{self, Layout, Opt, channel_name};
+use crate::inbox::html::{self, Clock, Layout, Opt, channel_name};
 use crate::inbox::i18n::Texts;
 use crate::inbox::{error_page, lang_of, page_session, to_login};
 use crate::problem::Problem;
@@ -115,7 +115,8 @@ fn snippet_parts(snippet_html: &str) -> Vec<Part> {
     parts
 }
 
-fn results(query: &str, sort: &str, page: &loket_search::SearchPage, t: &Texts) -> Results {
+fn results(query: &str, sort: &str, page: &loket_search::SearchPage, clock: &Clock) -> Results {
+    let t = clock.t;
     let groups = page
         .groups
         .iter()
@@ -127,9 +128,14 @@ fn results(query: &str, sort: &str, page: &loket_search::SearchPage, t: &Texts) 
                 .filter_map(|&i| page.hits.get(i))
                 .map(|h| Hit {
                     iso: html::iso(h.received_at),
-                    time: h.received_at.format("%Y-%m-%d %H:%M").to_string(),
+                    time: clock.local(h.received_at),
                     channel: channel_name(t, h.channel),
-                    from: h.from.clone(),
+                    // An anonymous chat's address is a hash: the page names the kind.
+                    from: if html::has_hash(&h.from) {
+                        format!("{} ({})", t.contact_anonymous, channel_name(t, h.channel))
+                    } else {
+                        h.from.clone()
+                    },
                     subject: h.subject.clone(),
                     snippet: snippet_parts(&h.snippet_html),
                 })
@@ -170,6 +176,7 @@ pub async fn search_page(
         return Ok(error_page(&req, StatusCode::FORBIDDEN, Some(&s)));
     }
     let t = lang_of(&req).texts();
+    let clock = clock(&req, &state, &s).await?;
     let query = q.q.clone().unwrap_or_default();
     let sort_name = q.sort.clone().unwrap_or_else(|| "relevance".into());
     let sort = match sort_name.as_str() {
@@ -188,7 +195,7 @@ pub async fn search_page(
                 sr.cursor = q.cursor.clone();
                 sr.limit = Some(20);
                 match svc.search_as(&principal, &sr).await {
-                    Ok(page) => Outcome::Results(results(&query, &sort_name, &page, t)),
+                    Ok(page) => Outcome::Results(results(&query, &sort_name, &page, &clock)),
                     Err(SearchError::Query {
                         position,
                         message,
