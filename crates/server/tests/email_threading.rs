@@ -30,6 +30,8 @@ struct Paths {
     _running: loket_server::Running,
     _mail: loket_mail::MailHandles,
     _shutdown: watch::Sender<bool>,
+    /// Kept to the end: dropping it drops the test database.
+    _db: TestDb,
 }
 
 /// The app (HTTP) and the mail channel (SMTP) over one store; one tenant per path.
@@ -71,6 +73,7 @@ async fn paths(db: TestDb) -> Paths {
         _running: running.running,
         _mail: mail,
         _shutdown: shutdown,
+        _db: db,
     }
 }
 
