@@ -8,6 +8,7 @@ pub mod live;
 pub mod message;
 pub mod principal;
 pub mod tenant;
+pub mod thread;
 pub mod tone;
 pub mod woo;
 

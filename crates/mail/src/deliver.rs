@@ -1,10 +1,10 @@
 //! From raw bytes to committed messages: the tenant directory (who owns which address),
-//! thread resolution and the call to `Store::ingest`. Shared by SMTP and IMAP.
+//! and the call to `Store::ingest` (which threads the message). Shared by SMTP and IMAP.
 
 use crate::error::MailError;
-use crate::parse::{Envelope, ParsedEmail, parse_email};
-use crate::thread::{self, Found};
-use loket_core::{Channel, ConversationHint, TenantId};
+use crate::parse::{Envelope, parse_email};
+use crate::thread;
+use loket_core::{Channel, TenantId};
 use loket_store::{Ingested, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -217,70 +217,15 @@ pub async fn deliver(
         .await
         .map_err(|e| MailError::Store(format!("parser task failed: {e}")))?;
     let mut out = Vec::with_capacity(tenants.len());
+    // The store threads each copy by the one threading rule (`loket_core::thread`), from
+    // the marks the parser put in the conversation hint.
     for tenant in tenants {
-        let hint = resolve_conversation(store, *tenant, &parsed).await?;
-        let mut inbound = parsed.inbound.clone();
-        inbound.conversation = hint;
         out.push(
             store
-                .ingest(*tenant, inbound)
+                .ingest(*tenant, parsed.inbound.clone())
                 .await
                 .map_err(MailError::store)?,
         );
     }
     Ok(out)
-}
-
-/// Threading (see [`crate::thread`]): references, then token, then the new-topic rule.
-pub async fn resolve_conversation(
-    store: &Store,
-    tenant: TenantId,
-    parsed: &ParsedEmail,
-) -> Result<ConversationHint, MailError> {
-    let mut by_reference = None;
-    for r in parsed.marks.references.iter().rev() {
-        if let Some(id) = thread::parse_outbound_message_id(r)
-            && let Some(m) = store.message(tenant, id).await.map_err(MailError::store)?
-        {
-            by_reference = Some(m.conversation_id);
-            break;
-        }
-        if let Some(c) = store
-            .conversation_by_rfc_message_id(tenant, r)
-            .await
-            .map_err(MailError::store)?
-        {
-            by_reference = Some(c);
-            break;
-        }
-    }
-    let by_token = match &parsed.marks.token {
-        Some(t) => store
-            .conversation_by_token(tenant, t)
-            .await
-            .map_err(MailError::store)?,
-        None => None,
-    };
-    let (conversation, found) = match (by_reference, by_token) {
-        (Some(c), Some(_)) => (c, Found::Token),
-        (None, Some(c)) => (c, Found::Token),
-        (Some(c), None) => (c, Found::References),
-        (None, None) => return Ok(ConversationHint::New),
-    };
-    if found == Found::References {
-        let conv_subject = store
-            .conversation(tenant, conversation)
-            .await
-            .map_err(MailError::store)?
-            .and_then(|c| c.subject);
-        if thread::is_new_topic(
-            found,
-            parsed.inbound.subject.as_deref(),
-            conv_subject.as_deref(),
-            parsed.has_quote,
-        ) {
-            return Ok(ConversationHint::New);
-        }
-    }
-    Ok(ConversationHint::Conversation(conversation))
 }

@@ -17,7 +17,7 @@ pub use config::{MailConfig, RelayConfig, TlsMode};
 pub use deliver::{Directory, OutboundSettings, TenantMail, keys};
 pub use error::MailError;
 pub use imap::{AfterProcessing, ImapMailbox};
-pub use parse::{Envelope, ParsedEmail, parse_email};
+pub use parse::{Envelope, ParsedEmail, parse_email, thread_hint};
 
 use loket_core::TenantId;
 use loket_store::Store;

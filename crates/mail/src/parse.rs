@@ -6,7 +6,7 @@
 
 use crate::thread::{self, ThreadMarks};
 use chrono::TimeZone;
-use loket_core::{Address, Channel, Inbound, MessageFlag, NewAttachment};
+use loket_core::{Address, Channel, ConversationHint, Inbound, MessageFlag, NewAttachment};
 use mail_parser::{HeaderValue, MessageParser, MimeHeaders, PartType};
 use std::collections::HashSet;
 
@@ -215,6 +215,36 @@ pub fn parse_email(raw: Vec<u8>, envelope: &Envelope) -> ParsedEmail {
         marks,
         has_quote,
     }
+}
+
+/// The conversation hint of an email handed in without an SMTP session (the HTTP API):
+/// the marks [`parse_email`] finds in `original` (the RFC 5322 message, when there is
+/// one), with `recipients` as the envelope; a token not found there is looked for in
+/// `subject` and the recipients' plus-addresses. The store threads it by the same rule
+/// as mail that arrived over SMTP or IMAP. Also returns the original's own Message-ID,
+/// which later replies name.
+pub fn thread_hint(
+    original: Option<&[u8]>,
+    subject: Option<&str>,
+    recipients: &[String],
+) -> (ConversationHint, Option<String>) {
+    let (mut marks, rfc_message_id) = match original {
+        Some(raw) => {
+            let envelope = Envelope {
+                mail_from: None,
+                rcpt_to: recipients.to_vec(),
+            };
+            let parsed = parse_email(raw.to_vec(), &envelope);
+            (parsed.marks, parsed.inbound.rfc_message_id)
+        }
+        None => (ThreadMarks::default(), None),
+    };
+    if marks.token.is_none() {
+        marks.token = subject
+            .and_then(thread::token_in_subject)
+            .or_else(|| recipients.iter().find_map(|a| thread::token_in_address(a)));
+    }
+    (marks.hint(), rfc_message_id)
 }
 
 /// Message-IDs are kept without angle brackets and surrounding space.

@@ -78,9 +78,14 @@ pub(crate) fn ingest_one_returning(
             conversation_of_tenant(conn, &tid, &id.to_string())?
                 .ok_or_else(|| StoreError::not_found("conversation", id))?,
         ),
-        ConversationHint::Thread { references, token } => {
-            resolve_thread(conn, &tid, references, token.as_deref())?
-        }
+        ConversationHint::Thread { references, token } => thread_conversation(
+            conn,
+            &tid,
+            references,
+            token.as_deref(),
+            inbound.subject.as_deref(),
+            &inbound.text,
+        )?,
         ConversationHint::LatestOpenOfContact => latest_open_of_contact(conn, &tid, &contact)?,
         ConversationHint::New => None,
     };

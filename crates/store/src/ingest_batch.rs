@@ -36,6 +36,7 @@ use crate::schema::*;
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use loket_core::thread::{join_thread, parse_outbound_message_id};
 use loket_core::{
     AuditAction, AuditSubject, Channel, ContactId, ConversationHint, ConversationId,
     ConversationStatus, Direction, Inbound, MessageId, TenantId, conversation_token, sha256_hex,
@@ -63,6 +64,8 @@ struct ConvState {
     contact: String,
     open: bool,
     last_message_at: NaiveDateTime,
+    /// For the new-topic split of the threading rule.
+    subject: Option<String>,
 }
 
 /// A message of the group that is new (not a duplicate): written after the lookups.
@@ -159,6 +162,8 @@ pub(crate) fn ingest_group(
     let mut token_to_conv: HashMap<(String, String), String> = HashMap::new();
     let mut candidates: HashSet<String> = HashSet::new();
     let mut references: HashMap<String, Vec<String>> = HashMap::new();
+    // loket's own outbound Message-IDs name the message: (tenant, message id).
+    let mut outbound_ids: HashMap<String, Vec<String>> = HashMap::new();
     let mut tokens: HashMap<String, Vec<String>> = HashMap::new();
     for i in items {
         match &i.inbound.conversation {
@@ -170,6 +175,11 @@ pub(crate) fn ingest_group(
                 token,
             } => {
                 let tid = i.tenant.to_string();
+                outbound_ids.entry(tid.clone()).or_default().extend(
+                    r.iter()
+                        .filter_map(|r| parse_outbound_message_id(r))
+                        .map(|id| id.to_string()),
+                );
                 references
                     .entry(tid.clone())
                     .or_default()
@@ -194,6 +204,20 @@ pub(crate) fn ingest_group(
                     candidates.insert(conv.clone());
                     rfc_to_conv.entry((tid.clone(), rfc)).or_insert(conv);
                 }
+            }
+        }
+    }
+    let mut outbound_to_conv: HashMap<(String, String), String> = HashMap::new();
+    for (tid, ids) in outbound_ids {
+        for chunk in distinct(ids.into_iter()).chunks(IN_CHUNK) {
+            let rows: Vec<(String, String)> = messages::table
+                .filter(messages::tenant_id.eq(&tid))
+                .filter(messages::id.eq_any(chunk))
+                .select((messages::id, messages::conversation_id))
+                .load(conn)?;
+            for (id, conv) in rows {
+                candidates.insert(conv.clone());
+                outbound_to_conv.insert((tid.clone(), id), conv);
             }
         }
     }
@@ -322,17 +346,31 @@ pub(crate) fn ingest_group(
                     }
                 }
             }
-            ConversationHint::Thread { references, token } => references
-                .iter()
-                .rev()
-                .find_map(|r| rfc_to_conv.get(&(tid.clone(), r.clone())).cloned())
-                .or_else(|| {
-                    token.as_ref().and_then(|t| {
-                        token_to_conv
-                            .get(&(tid.clone(), t.to_ascii_uppercase()))
-                            .cloned()
-                    })
-                }),
+            ConversationHint::Thread { references, token } => {
+                // The one threading rule, as the single ingest applies it
+                // (`placement::thread_conversation`), on the group's lookups.
+                let by_reference = references.iter().rev().find_map(|r| {
+                    parse_outbound_message_id(r)
+                        .and_then(|id| outbound_to_conv.get(&(tid.clone(), id.to_string())))
+                        .or_else(|| rfc_to_conv.get(&(tid.clone(), r.clone())))
+                        .cloned()
+                });
+                let by_token = token.as_ref().and_then(|t| {
+                    token_to_conv
+                        .get(&(tid.clone(), t.to_ascii_uppercase()))
+                        .cloned()
+                });
+                let reference_subject = match (&by_reference, &by_token) {
+                    (Some(c), None) => convs.get(c).and_then(|s| s.subject.clone()),
+                    _ => None,
+                };
+                join_thread(
+                    by_reference.map(|c| (c, reference_subject.as_deref())),
+                    by_token,
+                    inbound.subject.as_deref(),
+                    &inbound.text,
+                )
+            }
             ConversationHint::LatestOpenOfContact => convs
                 .iter()
                 .filter(|(_, c)| c.open && c.contact == contact && c.tenant == tid)
@@ -375,6 +413,7 @@ pub(crate) fn ingest_group(
                         contact: contact.clone(),
                         open: true,
                         last_message_at: received,
+                        subject: inbound.subject.clone(),
                     },
                 );
                 token_to_conv.insert((tid.clone(), row.token.clone()), row.id.clone());
@@ -580,16 +619,25 @@ fn load_conv_states(
     query: BoxedConversations<'_>,
     into: &mut HashMap<String, ConvState>,
 ) -> Result<()> {
-    let rows: Vec<(String, String, String, String, NaiveDateTime)> = query
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        NaiveDateTime,
+        Option<String>,
+    );
+    let rows: Vec<Row> = query
         .select((
             conversations::id,
             conversations::tenant_id,
             conversations::contact_id,
             conversations::status,
             conversations::last_message_at,
+            conversations::subject,
         ))
         .load(conn)?;
-    for (id, tenant, contact, status, last_message_at) in rows {
+    for (id, tenant, contact, status, last_message_at, subject) in rows {
         into.insert(
             id,
             ConvState {
@@ -597,6 +645,7 @@ fn load_conv_states(
                 contact,
                 open: status != ConversationStatus::Closed.as_str(),
                 last_message_at,
+                subject,
             },
         );
     }

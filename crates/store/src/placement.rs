@@ -5,6 +5,7 @@ use crate::conn::AnyConnection;
 use crate::models::*;
 use crate::schema::*;
 use diesel::prelude::*;
+use loket_core::thread::{join_thread, parse_outbound_message_id};
 use loket_core::{
     Address, Channel, ContactId, ConversationId, ConversationStatus, Timestamp, conversation_token,
 };
@@ -53,28 +54,67 @@ pub(crate) fn conversation_of_tenant(
         .optional()?)
 }
 
-pub(crate) fn resolve_thread(
+/// The conversation a message with thread marks joins, by the one threading rule
+/// (`loket_core::thread::join_thread`); `None`: a new conversation.
+pub(crate) fn thread_conversation(
     conn: &mut AnyConnection,
     tenant: &str,
     references: &[String],
     token: Option<&str>,
+    subject: Option<&str>,
+    text: &str,
+) -> Result<Option<String>> {
+    let by_reference = conversation_by_references(conn, tenant, references)?;
+    let by_token: Option<String> = match token {
+        Some(token) => conversations::table
+            .filter(conversations::tenant_id.eq(tenant))
+            .filter(conversations::token.eq(token.to_ascii_uppercase()))
+            .select(conversations::id)
+            .first(conn)
+            .optional()?,
+        None => None,
+    };
+    // The conversation's subject matters only for the new-topic split.
+    let reference_subject: Option<String> = match (&by_reference, &by_token) {
+        (Some(c), None) => conversations::table
+            .filter(conversations::tenant_id.eq(tenant))
+            .filter(conversations::id.eq(c))
+            .select(conversations::subject)
+            .first::<Option<String>>(conn)?,
+        _ => None,
+    };
+    Ok(join_thread(
+        by_reference.map(|c| (c, reference_subject.as_deref())),
+        by_token,
+        subject,
+        text,
+    ))
+}
+
+/// The conversation of the most specific Message-ID (last first) that names a message of
+/// the tenant: one of loket's own outbound ids by the message id it carries, else any
+/// stored message's Message-ID.
+fn conversation_by_references(
+    conn: &mut AnyConnection,
+    tenant: &str,
+    references: &[String],
 ) -> Result<Option<String>> {
     for r in references.iter().rev() {
+        if let Some(id) = parse_outbound_message_id(r) {
+            let found: Option<String> = messages::table
+                .filter(messages::tenant_id.eq(tenant))
+                .filter(messages::id.eq(id.to_string()))
+                .select(messages::conversation_id)
+                .first(conn)
+                .optional()?;
+            if found.is_some() {
+                return Ok(found);
+            }
+        }
         let found: Option<String> = messages::table
             .filter(messages::tenant_id.eq(tenant))
             .filter(messages::rfc_message_id.eq(r))
             .select(messages::conversation_id)
-            .first(conn)
-            .optional()?;
-        if found.is_some() {
-            return Ok(found);
-        }
-    }
-    if let Some(token) = token {
-        let found: Option<String> = conversations::table
-            .filter(conversations::tenant_id.eq(tenant))
-            .filter(conversations::token.eq(token.to_ascii_uppercase()))
-            .select(conversations::id)
             .first(conn)
             .optional()?;
         if found.is_some() {

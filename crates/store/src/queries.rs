@@ -338,33 +338,4 @@ impl Store {
         .await
     }
 
-    /// The conversation holding a message with this RFC 5322 Message-ID.
-    pub async fn conversation_by_rfc_message_id(
-        &self,
-        tenant: TenantId,
-        rfc_message_id: &str,
-    ) -> Result<Option<ConversationId>> {
-        let r = vec![rfc_message_id.to_owned()];
-        self.read(move |c| {
-            crate::placement::resolve_thread(c, &tenant.to_string(), &r, None)?
-                .map(|s| parse("conversation id", &s))
-                .transpose()
-        })
-        .await
-    }
-
-    /// The conversation with this token (`[#K7Q2AB]`).
-    pub async fn conversation_by_token(
-        &self,
-        tenant: TenantId,
-        token: &str,
-    ) -> Result<Option<ConversationId>> {
-        let token = token.to_owned();
-        self.read(move |c| {
-            crate::placement::resolve_thread(c, &tenant.to_string(), &[], Some(&token))?
-                .map(|s| parse("conversation id", &s))
-                .transpose()
-        })
-        .await
-    }
 }

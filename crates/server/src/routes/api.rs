@@ -172,10 +172,20 @@ pub async fn post_message(
             c.parse()
                 .map_err(|_| Problem::bad_request("conversation_id is not a UUID"))?,
         ),
-        None if channel == Channel::Email => ConversationHint::Thread {
-            references: vec![],
-            token: None,
-        },
+        // Threaded as over SMTP: the marks of the original, by the store's one rule.
+        // (MIME parsing off the async workers, as the mail channel does.)
+        None if channel == Channel::Email => {
+            let recipients: Vec<String> = inbound.to.iter().map(|a| a.address.clone()).collect();
+            let original = parsed.raw_base64.is_some().then(|| inbound.raw.clone());
+            let subject = inbound.subject.clone();
+            let (hint, rfc_message_id) = web::block(move || {
+                loket_mail::thread_hint(original.as_deref(), subject.as_deref(), &recipients)
+            })
+            .await
+            .map_err(|e| Problem::unavailable(format!("threading task failed: {e}")))?;
+            inbound.rfc_message_id = rfc_message_id;
+            hint
+        }
         None => ConversationHint::LatestOpenOfContact,
     };
     let (ingested, message) = state
