@@ -337,5 +337,4 @@ impl Store {
         })
         .await
     }
-
 }

@@ -6,10 +6,10 @@
 
 use super::invalid;
 use crate::audit;
+use crate::batch::BatchCtx;
 use crate::conn::AnyConnection;
 use crate::models::{parse, ts, utc};
 use crate::schema::{conversations, legal_holds, messages};
-use crate::batch::BatchCtx;
 use crate::{Result, Store, StoreError};
 use chrono::NaiveDateTime;
 use diesel::prelude::*;

@@ -15,10 +15,10 @@ pub use holds::{HoldSubject, LegalHold};
 pub use search_log::{NewSearchEntry, SearchLogEntry};
 
 use crate::audit;
+use crate::batch::BatchCtx;
 use crate::conn::AnyConnection;
 use crate::models::ts;
 use crate::schema::{woo_case_events, woo_cases};
-use crate::batch::BatchCtx;
 use crate::{Result, StoreError};
 use chrono::NaiveDate;
 use diesel::prelude::*;
